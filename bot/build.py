@@ -1,0 +1,95 @@
+"""Build every artefact the bot needs, each only when its inputs changed: spaCy pipeline, knowledge base, model."""
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import spacy
+
+from bot.fingerprint import fingerprint, is_current, write_stamp
+from bot.paths import BUILD_DIR, ENTITY_PATTERNS_FILE, MODELS_DIR, PROJECT_ROOT, SPACY_PIPELINE_DIR
+
+MODEL_NAME = "clinic"
+MODEL_FILE = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
+MODEL_STAMP = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
+SPACY_STAMP = BUILD_DIR / "spacy_pipeline.fingerprint"
+
+
+@contextmanager
+def build_lock():
+    """Serialise builds: two `make` runs at once must not write the same model or pipeline."""
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_DIR / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def spacy_inputs_fingerprint() -> str:
+    sources = [ENTITY_PATTERNS_FILE, PROJECT_ROOT / "bot" / "nlp" / "build_pipeline.py"]
+    return fingerprint(sources, extra=f"spacy=={spacy.__version__}")
+
+
+def build_spacy_pipeline(force: bool = False) -> bool:
+    """Rebuild build/spacy_pipeline when its patterns or builder changed. Returns True if it rebuilt."""
+    from bot.nlp.build_pipeline import build_pipeline, save_pipeline
+
+    wanted = spacy_inputs_fingerprint()
+    if not force and is_current(SPACY_STAMP, wanted) and (SPACY_PIPELINE_DIR / "meta.json").is_file():
+        print("spaCy pipeline: up to date")
+        return False
+    save_pipeline(build_pipeline())
+    write_stamp(SPACY_STAMP, wanted)
+    print(f"spaCy pipeline: built into {SPACY_PIPELINE_DIR.relative_to(PROJECT_ROOT)}")
+    return True
+
+
+def build_knowledge_base(force: bool = False) -> None:
+    """Build the knowledge base (knowledge/build.py) when its sources or cards changed."""
+    from knowledge.build import build_if_changed
+
+    build_if_changed(force=force)
+
+
+def model_inputs_fingerprint() -> str:
+    """Everything a trained model depends on, including the spaCy pipeline's *content* (Rasa ignores it)."""
+    inputs = [
+        PROJECT_ROOT / "config.yml",
+        PROJECT_ROOT / "domain.yml",
+        PROJECT_ROOT / "data",
+        SPACY_PIPELINE_DIR,
+        PROJECT_ROOT / "bot" / "nlp",
+    ]
+    return fingerprint(inputs)
+
+
+def train_model(force: bool = False) -> bool:
+    """Train models/clinic.tar.gz when its inputs changed. Returns True if it trained."""
+    wanted = model_inputs_fingerprint()
+    if not force and MODEL_FILE.is_file() and is_current(MODEL_STAMP, wanted):
+        print(f"model: up to date ({MODEL_FILE.relative_to(PROJECT_ROOT)})")
+        return False
+    print("model: training (the data, config or spaCy pipeline changed); this takes a few minutes")
+    command = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        "--out", str(MODELS_DIR), "--fixed-model-name", MODEL_NAME,
+        "--force",  # Rasa fingerprints the spaCy pipeline's path, not its content: we decided to train
+    ]
+    subprocess.run(command, cwd=PROJECT_ROOT, check=True)
+    write_stamp(MODEL_STAMP, wanted)
+    return True
+
+
+def build_all(force: bool = False) -> Path:
+    """spaCy pipeline, then knowledge base, then model, each only when needed."""
+    with build_lock():
+        rebuilt = build_spacy_pipeline(force=force)
+        build_knowledge_base(force=force)
+        train_model(force=force or rebuilt)
+    return MODEL_FILE

@@ -1,0 +1,66 @@
+"""Build the project's spaCy pipeline from code: blank English, lookup lemmatizer, domain EntityRuler."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from bot.paths import ENTITY_PATTERNS_FILE, SPACY_PIPELINE_DIR
+
+PIPELINE_NAME = "achilles_clinic"
+PIPELINE_VERSION = "1.0.0"
+
+
+def load_patterns(path: Path = ENTITY_PATTERNS_FILE) -> list[dict]:
+    """Read EntityRuler patterns (one JSON object a line); name the file and line of a bad one."""
+    patterns = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            pattern = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{number}: not valid JSON ({error.msg}); fix that pattern line") from error
+        if not isinstance(pattern, dict) or "label" not in pattern or "pattern" not in pattern:
+            raise ValueError(f"{path}:{number}: a pattern needs a 'label' and a 'pattern'")
+        patterns.append(pattern)
+    return patterns
+
+
+def build_pipeline(patterns_file: Path = ENTITY_PATTERNS_FILE) -> Language:
+    """Return the in-memory pipeline: tokenizer, lookup lemmatizer, then the EntityRuler on lemmas."""
+    nlp = spacy.blank("en")
+    nlp.meta["name"] = PIPELINE_NAME
+    nlp.meta["version"] = PIPELINE_VERSION
+    nlp.meta["description"] = "Blank English + lookup lemmatizer + EntityRuler for Achilles tendinopathy terms"
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
+    nlp.initialize()  # loads the lemma lookup table from spacy-lookups-data into the pipeline
+    ruler.add_patterns(load_patterns(patterns_file))
+    return nlp
+
+
+def save_pipeline(nlp: Language, output_dir: Path = SPACY_PIPELINE_DIR) -> Path:
+    """Write the pipeline (with meta.json) to output_dir, replacing an older build."""
+    if output_dir.exists():
+        shutil.rmtree(output_dir)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output_dir)
+    return output_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", type=Path, default=SPACY_PIPELINE_DIR)
+    parser.add_argument("--patterns", type=Path, default=ENTITY_PATTERNS_FILE)
+    args = parser.parse_args(argv)
+    path = save_pipeline(build_pipeline(args.patterns), args.output)
+    print(f"spaCy pipeline saved to {path}")
+
+
+if __name__ == "__main__":
+    main()

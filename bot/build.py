@@ -31,7 +31,8 @@ def build_lock():
 
 
 def spacy_inputs_fingerprint() -> str:
-    sources = [ENTITY_PATTERNS_FILE, PROJECT_ROOT / "bot" / "nlp" / "build_pipeline.py"]
+    nlp_code = PROJECT_ROOT / "bot" / "nlp"
+    sources = [ENTITY_PATTERNS_FILE, nlp_code / "build_pipeline.py", nlp_code / "lemma_overrides.json"]
     return fingerprint(sources, extra=f"spacy=={spacy.__version__}")
 
 

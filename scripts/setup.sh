@@ -37,10 +37,17 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/python ]
 fi
 echo "setup: creating .venv with $PY310"
 "$PY310" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade "pip==24.0"
+quiet_pip() {
+  # pip's index configuration on some machines names local mirrors that may not exist; hide that noise only
+  .venv/bin/python -m pip "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  return "${PIPESTATUS[0]}"
+}
+quiet_pip install --quiet --upgrade "pip==24.0"
 echo "setup: installing the pinned dependencies from requirements.lock (about 2 minutes the first time)"
-.venv/bin/python -m pip install --quiet --no-deps -r requirements.lock
-.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
-.venv/bin/python -m pip check
+quiet_pip install --quiet --no-deps -r requirements.lock
+# The project itself is used from the checkout (bot/, actions/, knowledge/): put its root on the venv's path.
+site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+pwd > "$site_packages/achilles_clinic_bot.pth"
+quiet_pip check
 echo "$want" > "$stamp"
 echo "setup: done"

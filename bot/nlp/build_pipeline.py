@@ -11,6 +11,8 @@ from spacy.language import Language
 
 from bot.paths import ENTITY_PATTERNS_FILE, SPACY_PIPELINE_DIR
 
+LEMMA_OVERRIDES_FILE = Path(__file__).with_name("lemma_overrides.json")
+
 PIPELINE_NAME = "achilles_clinic"
 PIPELINE_VERSION = "1.0.0"
 
@@ -40,6 +42,9 @@ def build_pipeline(patterns_file: Path = ENTITY_PATTERNS_FILE) -> Language:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
     nlp.initialize()  # loads the lemma lookup table from spacy-lookups-data into the pipeline
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    for word, lemma in json.loads(LEMMA_OVERRIDES_FILE.read_text(encoding="utf-8")).items():
+        table[word] = lemma  # the general English table gets a few of the domain's words wrong
     ruler.add_patterns(load_patterns(patterns_file))
     return nlp
 

@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin adapters between the tracker, knowledge/ and bot/triage."""

@@ -1,0 +1,84 @@
+"""Answer topic questions from the knowledge base: the card for the intent, 'tell me more', and follow-ups."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.render import send_answer
+from bot.topics import card_for_intent
+from knowledge.answers import answer_for_topic, more_for_topic
+
+
+def escalation_reminder(tracker: Tracker) -> str | None:
+    """While an escalation is open, every answer starts by repeating its advice in one line."""
+    if not tracker.get_slot("escalation_open"):
+        return None
+    from bot.triage.advice import reminder_text
+
+    return reminder_text(tracker.get_slot("escalation_level") or "same_day")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    """The entity's value in the latest message, if the user just mentioned it."""
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+class ActionAnswerTopic(Action):
+    """Reply to a topic intent with its answer card, adapted to the tendinopathy type and severity known."""
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        topic = card_for_intent(tracker.get_intent_of_latest_message())
+        if topic is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        answer = answer_for_topic(
+            topic,
+            tendinopathy_type=tracker.get_slot("tendinopathy_type"),
+            severity=latest_entity(tracker, "severity") or tracker.get_slot("severity"),
+        )
+        send_answer(dispatcher, answer, preface=escalation_reminder(tracker))
+        return [SlotSet("last_topic", topic)]
+
+
+class ActionTellMore(Action):
+    """'Tell me more': the detail of the last topic answered."""
+
+    def name(self) -> str:
+        return "action_tell_more"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        topic = tracker.get_slot("last_topic")
+        if not topic:
+            dispatcher.utter_message(text="Happy to go into detail. Which topic? For example: exercises, "
+                                          "recovery time, heel lifts or when to run again.")
+            return []
+        answer = more_for_topic(topic, tendinopathy_type=tracker.get_slot("tendinopathy_type"))
+        send_answer(dispatcher, answer, preface=escalation_reminder(tracker), offer_more=False)
+        return []
+
+
+class ActionAnswerFollowup(Action):
+    """A context follow-up ('what about insertional?', 'and if it's chronic?') re-answers the last topic."""
+
+    def name(self) -> str:
+        return "action_answer_followup"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        topic = tracker.get_slot("last_topic")
+        if not topic:
+            dispatcher.utter_message(text="Could you tell me what you'd like to know about? For example: "
+                                          "heel lifts, exercises, or how long recovery takes.")
+            return []
+        answer = answer_for_topic(
+            topic,
+            tendinopathy_type=latest_entity(tracker, "tendinopathy_type") or tracker.get_slot("tendinopathy_type"),
+            severity=latest_entity(tracker, "severity") or tracker.get_slot("severity"),
+        )
+        send_answer(dispatcher, answer, preface=escalation_reminder(tracker))
+        return []

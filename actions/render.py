@@ -1,0 +1,40 @@
+"""Turn a knowledge-base Answer into the messages a channel shows: text, sources, differences, buttons."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from knowledge.answers import Answer
+
+TELL_ME_MORE = ("Tell me more", "/tell_me_more")
+
+
+def sources_line(answer: Answer) -> str:
+    """'Sources: Publisher, "Title"; ...' — every answer says where it comes from."""
+    cited = "; ".join(f'{source.publisher}, "{source.title}"' for source in answer.sources)
+    return f"Sources: {cited}"
+
+
+def answer_payload(answer: Answer) -> dict[str, Any]:
+    """Machine-readable grounding for the widget and the staff console (sent as the message's custom data)."""
+    return {
+        "topic": answer.topic,
+        "sources": [{"id": s.id, "publisher": s.publisher, "title": s.title} for s in answer.sources],
+        "disagreement": answer.disagreement,
+    }
+
+
+def send_answer(dispatcher: CollectingDispatcher, answer: Answer, preface: str | None = None,
+                offer_more: bool = True) -> None:
+    """Dispatch one answer as one message: [preface] answer, differences note, sources, follow-up buttons."""
+    parts = [preface] if preface else []
+    parts.append(answer.text)
+    if answer.disagreement:
+        parts.append(f"Where the sources differ: {answer.disagreement}")
+    parts.append(sources_line(answer))
+    buttons = [{"title": title, "payload": payload} for title, payload in answer.follow_ups[:2]]
+    if offer_more and answer.has_more:
+        buttons.insert(0, {"title": TELL_ME_MORE[0], "payload": TELL_ME_MORE[1]})
+    dispatcher.utter_message(text="\n\n".join(parts), buttons=buttons,
+                             grounding=answer_payload(answer))

@@ -1,0 +1,103 @@
+"""The project's command line: `python -m bot build|train|run|...` (the Makefile's verbs call these)."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+from bot.paths import PROJECT_ROOT
+
+
+def command_build(args: argparse.Namespace) -> int:
+    from bot.build import build_all
+
+    build_all(force=args.force)
+    return 0
+
+
+def command_spacy(args: argparse.Namespace) -> int:
+    from bot.build import build_lock, build_spacy_pipeline
+
+    with build_lock():
+        build_spacy_pipeline(force=True)
+    return 0
+
+
+def command_kb(args: argparse.Namespace) -> int:
+    from bot.build import build_knowledge_base, build_lock
+
+    with build_lock():
+        build_knowledge_base(force=args.force)
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Build what is stale, start every service, print where to talk to the bot, stop all on Ctrl-C."""
+    from bot.build import build_all
+    from bot.launcher import start_bot
+
+    model = build_all()
+    print("starting the action server, the Rasa server and the web app (first start takes ~30 s) ...")
+    bot = start_bot(model, rasa_port=args.rasa_port, action_port=args.action_port, web_port=args.web_port)
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        seconds = bot.wait_until_ready()
+        plan = bot.plan  # type: ignore[attr-defined]
+        print(f"\nThe clinic bot is ready ({seconds:.0f} s). Talk to it:")
+        print(f"  website and chat widget:  http://localhost:{bot.web_port}/")
+        print(f"  staff console:            http://localhost:{bot.web_port}/staff/")
+        print(f"  REST:  curl -s localhost:{bot.rasa_port}/webhooks/rest/webhook "
+              "-d '{\"sender\": \"me\", \"message\": \"do heel lifts help?\"}'")
+        print(f"  channels on:  {', '.join(plan.enabled)}")
+        for channel, missing in plan.disabled.items():
+            print(f"  channel off:  {channel} (set {', '.join(missing)} to switch it on; see README)")
+        print("Logs are in var/logs/. Press Ctrl-C to stop everything.")
+        while not stopping:
+            exited = bot.first_exited()
+            if exited is not None:
+                print(f"{exited.name} stopped unexpectedly; last lines of its log:\n{exited.log_tail()}",
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        print("\nstopping ...")
+        return 0
+    finally:
+        bot.stop()
+        print("all processes stopped")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The Achilles clinic bot.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build the spaCy pipeline and knowledge base, train if stale")
+    build.add_argument("--force", action="store_true", help="rebuild and retrain even if nothing changed")
+    build.set_defaults(handler=command_build)
+
+    commands.add_parser("spacy", help="rebuild the spaCy pipeline").set_defaults(handler=command_spacy)
+
+    kb = commands.add_parser("kb", help="build the knowledge base from knowledge/sources and cards")
+    kb.add_argument("--force", action="store_true")
+    kb.set_defaults(handler=command_kb)
+
+    run = commands.add_parser("run", help="build what is stale and start the whole bot on loopback")
+    run.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    run.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    run.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8000)))
+    run.set_defaults(handler=command_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.chdir(PROJECT_ROOT)
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,21 @@
+"""Create the Flask app that serves the demo page (/) and the staff console (/staff/)."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        RASA_URL=os.environ.get("CLINIC_RASA_URL", "http://localhost:5005"),
+    )
+    if config:
+        app.config.update(config)
+
+    @app.get("/healthz")
+    def healthz() -> tuple[str, int]:
+        return "ok", 200
+
+    return app

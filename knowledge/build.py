@@ -1,0 +1,235 @@
+"""Build the knowledge base: ingest the sources, split passages, check every card quote, store it all in SQL."""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from bot.db import make_engine
+from bot.fingerprint import fingerprint, is_current, write_stamp
+from bot.paths import BUILD_DIR
+from bot.settings import knowledge_database_url
+from bot.topics import TOPIC_INTENTS
+from knowledge import models
+from knowledge.cards import CardSpec, load_cards
+from knowledge.errors import GroundingError, KnowledgeError
+from knowledge.grounding import NormalisedText, QuoteMatch
+from knowledge.sources import PassageSpan, SourceDoc, load_manifest, split_passages
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCES_DIR = PACKAGE_DIR / "sources"
+CARDS_DIR = PACKAGE_DIR / "cards"
+STAMP_FILE = BUILD_DIR / "knowledge.fingerprint"
+BUILD_CODE = [PACKAGE_DIR / name for name in (
+    "build.py", "sources.py", "cards.py", "grounding.py", "models.py", "yaml_lines.py", "errors.py")]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    sources: int
+    passages: int
+    cards: int
+    claims: int
+    citations: int
+
+
+def _passage_at(passages: list[PassageSpan], match: QuoteMatch) -> str | None:
+    """The passage holding the start of a quote (None if it sits in text the cleaning dropped)."""
+    for passage in passages:
+        if passage.start <= match.start < passage.end:
+            return passage.id
+    return None
+
+
+def ground(card: CardSpec, docs: Mapping[str, SourceDoc], texts: Mapping[str, NormalisedText],
+           quote_source: str, quote: str, line: int) -> QuoteMatch:
+    """Find a card's quote in its source, or raise GroundingError naming the card file and line."""
+    match = texts[quote_source].find(quote)
+    if match is None:
+        raise GroundingError(
+            f"quote not found verbatim in source {quote_source!r} ({docs[quote_source].file}): {quote!r}; "
+            "copy the words exactly from the source (only whitespace and curly quotes/dashes may differ)",
+            card.path, line)
+    return match
+
+
+def build(sources_dir: Path = SOURCES_DIR, cards_dir: Path = CARDS_DIR, database_url: str | None = None, *,
+          progress: bool = True, topic_intents: Mapping[str, str] | None = TOPIC_INTENTS) -> BuildReport:
+    """Validate sources and cards, then replace the knowledge base at database_url in one transaction."""
+    database_url = database_url or knowledge_database_url()
+    docs = load_manifest(sources_dir)
+    forbidden = [name for doc in docs for name in doc.names]
+    cards = load_cards(cards_dir, [doc.id for doc in docs], forbidden, topic_intents)
+    by_id = {doc.id: doc for doc in docs}
+    texts = {doc.id: NormalisedText(doc.text) for doc in docs}
+
+    rows: list[object] = []
+    bar = tqdm(total=len(docs) + len(cards), desc="knowledge base", unit="file", disable=not progress,
+               file=sys.stderr)
+    passages_of: dict[str, list[PassageSpan]] = {}
+    for doc in docs:
+        bar.set_postfix_str(doc.file)
+        passages = split_passages(doc)
+        if not passages:
+            raise KnowledgeError("no passages left after cleaning: is this the article's text?",
+                                 sources_dir / doc.file)
+        passages_of[doc.id] = passages
+        rows.append(models.Source(id=doc.id, position=doc.position, file=doc.file, title=doc.title,
+                                  publisher=doc.publisher, kind=doc.kind, text=doc.text,
+                                  sha256=hashlib.sha256(doc.text.encode()).hexdigest()))
+        rows.extend(models.Passage(id=p.id, source_id=p.source_id, position=p.position, start_char=p.start,
+                                   end_char=p.end, heading=p.heading, text=p.text, promotional=p.promotional)
+                    for p in passages)
+        bar.update()
+
+    order = {card_id: i for i, card_id in enumerate((topic_intents or {}).values())}
+    cards.sort(key=lambda c: (order.get(c.id, len(order)), c.id))
+    claim_count = citation_count = 0
+    topic_rows, card_rows = [], []
+    for position, card in enumerate(cards):
+        bar.set_postfix_str(card.path.name)
+        topic_rows.append(models.Topic(id=card.id, position=position, intent=card.intent, title=card.title,
+                                       question=card.question))
+        card_rows.append(models.AnswerCard(topic_id=card.id, file=card.path.name, answer=card.answer,
+                                           detail=card.detail, key_facts=json.dumps(list(card.key_facts))))
+        card_rows.extend(models.CardVariant(id=f"{card.id}:{v.name}", topic_id=card.id, name=v.name, mode=v.mode,
+                                            text=v.text, detail=v.detail) for v in card.variants)
+        card_rows.extend(models.FollowUp(topic_id=card.id, position=i, target_topic_id=target)
+                         for i, target in enumerate(card.follow_ups))
+        for c_index, claim in enumerate(card.claims):
+            claim_id = f"{card.id}:claim{c_index}"
+            card_rows.append(models.Claim(id=claim_id, topic_id=card.id, position=c_index, text=claim.text,
+                                          sections=",".join(claim.sections)))
+            claim_count += 1
+            for q_index, quote in enumerate(claim.quotes):
+                match = ground(card, by_id, texts, quote.source, quote.quote, quote.line)
+                card_rows.append(models.Citation(
+                    id=f"{claim_id}:q{q_index}", topic_id=card.id, claim_id=claim_id, role="claim",
+                    position=q_index, source_id=quote.source, quote=quote.quote, start_char=match.start,
+                    end_char=match.end, passage_id=_passage_at(passages_of[quote.source], match)))
+                citation_count += 1
+        if card.disagreement:
+            card_rows.append(models.Disagreement(topic_id=card.id, note=card.disagreement.note))
+            for s_index, side in enumerate(card.disagreement.sides):
+                match = ground(card, by_id, texts, side.source, side.quote, side.line)
+                card_rows.append(models.Citation(
+                    id=f"{card.id}:side{s_index}", topic_id=card.id, claim_id=None, role="side",
+                    position=s_index, source_id=side.source, quote=side.quote, start_char=match.start,
+                    end_char=match.end, passage_id=_passage_at(passages_of[side.source], match)))
+                citation_count += 1
+        bar.update()
+    bar.close()
+
+    engine = make_engine(database_url)
+    try:
+        _prepare_schema(engine)
+        with Session(engine, future=True) as session, session.begin():
+            for model in reversed(models.ALL_MODELS):  # children first
+                session.query(model).delete(synchronize_session=False)
+            everything = rows + topic_rows + card_rows
+            for model in models.ALL_MODELS:  # parents before the rows that point at them
+                session.add_all([row for row in everything if type(row) is model])
+                session.flush()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise KnowledgeError(f"could not write the knowledge base to {_safe_url(database_url)}: {reason}; "
+                             "check CLINIC_KB_DATABASE_URL and that the database server is running") from exc
+    finally:
+        engine.dispose()
+    return BuildReport(len(docs), sum(len(p) for p in passages_of.values()), len(cards), claim_count,
+                       citation_count)
+
+
+def _prepare_schema(engine: Engine) -> None:
+    """Create the tables; if the models changed since the last build, recreate them (the data is rebuilt)."""
+    inspector = inspect(engine)
+    stale = any(
+        inspector.has_table(table.name)
+        and {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
+        for table in models.Base.metadata.sorted_tables
+    )
+    if stale:
+        models.Base.metadata.drop_all(engine)
+    models.Base.metadata.create_all(engine)
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def inputs_fingerprint(database_url: str) -> str:
+    """What the built knowledge base depends on: sources, cards, the build code and where it goes."""
+    return fingerprint([SOURCES_DIR, CARDS_DIR, *BUILD_CODE], extra=_safe_url(database_url))
+
+
+def is_built(database_url: str) -> bool:
+    """True when the knowledge base at database_url has its tables and at least one card."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).is_file():
+        return False
+    engine = make_engine(database_url)
+    try:
+        if not inspect(engine).has_table(models.AnswerCard.__tablename__):
+            return False
+        with engine.connect() as connection:
+            return bool(connection.execute(select(func.count()).select_from(models.AnswerCard)).scalar())
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _build_lock() -> Iterator[None]:
+    """Two builds at once (make kb in two shells) wait for each other instead of interleaving."""
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_DIR / ".knowledge.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_if_changed(force: bool = False) -> bool:
+    """Rebuild the knowledge base when its sources, cards or build code changed. Returns True if it built."""
+    database_url = knowledge_database_url()
+    with _build_lock():
+        wanted = inputs_fingerprint(database_url)
+        if not force and is_current(STAMP_FILE, wanted) and is_built(database_url):
+            print("knowledge base: up to date")
+            return False
+        report = build(SOURCES_DIR, CARDS_DIR, database_url)
+        write_stamp(STAMP_FILE, wanted)
+    print(f"knowledge base: {report.sources} sources, {report.passages} passages, {report.cards} cards, "
+          f"{report.claims} claims, {report.citations} quotes checked -> {_safe_url(database_url)}")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    args = parser.parse_args(argv)
+    try:
+        build_if_changed(force=args.force)
+    except KnowledgeError as exc:
+        print(f"knowledge base build failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,6 +14,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from bot.web.site import site
+
+    app.register_blueprint(site)  # the demo page with the chat widget (/)
+
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:
         return "ok", 200

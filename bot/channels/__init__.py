@@ -1,0 +1,1 @@
+"""Channel connectors Rasa lacks or gets wrong: website (socket.io), Telegram, WhatsApp (Twilio, Meta)."""

@@ -1,0 +1,101 @@
+"""Channel-neutral message shaping: splitting long texts, numbered options, mapping "2" back to a payload."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+UNSUPPORTED_INPUT_REPLY = (
+    "Sorry, I can only read text messages. Please type your question about your Achilles tendon in words."
+)
+EDITED_MESSAGE_REPLY = (
+    "I saw that you edited a message, but I can't follow edits. "
+    "Please send the corrected text as a new message."
+)
+URGENT_LEVELS = {"emergency", "same_day"}
+
+
+def split_message(text: str, limit: int) -> list[str]:
+    """Split `text` into parts of at most `limit` characters, preferring paragraph, line, then word breaks.
+
+    Parts are stripped; nothing is lost but the whitespace at the breaks. Text within the limit is one part.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    text = text.strip()
+    parts: list[str] = []
+    while len(text) > limit:
+        window = text[: limit + 1]  # a break exactly at `limit` still keeps the part within the limit
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            position = window.rfind(separator)
+            if position > 0:
+                cut = position
+                break
+        if cut <= 0:
+            cut = limit  # one very long word: cut it hard
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def numbered_options(buttons: Iterable[dict[str, Any]]) -> str:
+    """'1. Tell me more\\n2. Which exercises help?' for channels without buttons (WhatsApp via Twilio)."""
+    return "\n".join(f"{number}. {button.get('title', '')}" for number, button in enumerate(buttons, start=1))
+
+
+def with_numbered_options(text: str, buttons: list[dict[str, Any]]) -> str:
+    if not buttons:
+        return text
+    return f"{text.rstrip()}\n\nReply with a number:\n{numbered_options(buttons)}"
+
+
+_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def choose_option(reply: str, buttons: list[dict[str, Any]] | None) -> str | None:
+    """The payload of the option the user picked by number ("2", "2.") or by its exact title; else None."""
+    if not buttons or not reply:
+        return None
+    match = _CHOICE.match(reply)
+    if match:
+        index = int(match.group(1)) - 1
+        if 0 <= index < len(buttons):
+            return buttons[index].get("payload") or buttons[index].get("title")
+        return None
+    wanted = reply.strip().casefold()
+    for button in buttons:
+        if str(button.get("title", "")).strip().casefold() == wanted:
+            return button.get("payload") or button.get("title")
+    return None
+
+
+def offered_buttons(events: Iterable[Any]) -> list[dict[str, Any]] | None:
+    """The buttons of the bot's most recent turn (since the user's last message), or None.
+
+    `events` are Rasa events (objects with .type_name / .data, or their dict form). If the bot sent several
+    messages with buttons in one turn, the last one counts: that is the list the user sees last.
+    """
+    for event in reversed(list(events)):
+        if isinstance(event, dict):
+            kind, data = event.get("event"), event.get("data") or {}
+        else:
+            kind, data = getattr(event, "type_name", None), getattr(event, "data", None) or {}
+        if kind == "user":
+            return None
+        if kind == "bot" and data.get("buttons"):
+            return list(data["buttons"])
+    return None
+
+
+def is_urgent(message_kwargs: dict[str, Any]) -> bool:
+    """True when the bot message carries red-flag triage metadata of an urgent level."""
+    triage = message_kwargs.get("triage")
+    return isinstance(triage, dict) and triage.get("level") in URGENT_LEVELS
+
+
+def mark_urgent(text: str, message_kwargs: dict[str, Any]) -> str:
+    """Put a warning sign in front of urgent red-flag advice on text-only channels."""
+    return f"⚠️ {text}" if is_urgent(message_kwargs) and not text.startswith("⚠️") else text

@@ -26,19 +26,25 @@ def split_message(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     while len(text) > limit:
         window = text[: limit + 1]  # a break exactly at `limit` still keeps the part within the limit
-        cut = -1
-        for separator in ("\n\n", "\n", " "):
-            position = window.rfind(separator)
-            if position > 0:
-                cut = position
-                break
-        if cut <= 0:
-            cut = limit  # one very long word: cut it hard
+        cut = _break_position(window, limit)
         parts.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     if text:
         parts.append(text)
     return parts
+
+
+def _break_position(window: str, limit: int) -> int:
+    """Where to cut: a paragraph or line break in the second half of the window, else the last space."""
+    for separator in ("\n\n", "\n"):
+        position = window.rfind(separator)
+        if position >= limit // 2:
+            return position
+    for separator in (" ", "\n"):
+        position = window.rfind(separator)
+        if position > 0:
+            return position
+    return limit  # one very long word: cut it hard
 
 
 def numbered_options(buttons: Iterable[dict[str, Any]]) -> str:

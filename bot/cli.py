@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     run.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8000)))
     run.set_defaults(handler=command_run)
+
+    from bot.staff.cli import add_staff_commands
+
+    add_staff_commands(commands)
     return parser
 
 

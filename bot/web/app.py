@@ -14,6 +14,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from bot.staff import init_staff
+
+    init_staff(app)  # /staff/: secret key (CLINIC_SECRET_KEY or var/secret_key), cookies, CSRF, blueprint
+
     from bot.web.site import site
 
     app.register_blueprint(site)  # the demo page with the chat widget (/)

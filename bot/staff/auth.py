@@ -1,0 +1,135 @@
+"""Staff accounts and login: argon2 password hashes, lockout after repeated failures, roles, secret key."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.paths import VAR_DIR
+from bot.staff.models import ROLES, StaffUser
+
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD_LENGTH = 10
+
+
+def max_failed_logins() -> int:
+    return int(os.environ.get("CLINIC_STAFF_MAX_FAILED_LOGINS", "5"))
+
+
+def lockout_minutes() -> float:
+    return float(os.environ.get("CLINIC_STAFF_LOCKOUT_MINUTES", "15"))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class AccountError(ValueError):
+    """A staff account could not be created or changed (the message says why)."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(session: Session, username: str, password: str, role: str = "staff") -> StaffUser:
+    """Create an account; raise AccountError if the name is taken, the role unknown or the password short."""
+    username = username.strip()
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
+        raise AccountError("a user name is 1-64 letters, digits or . _ - @")
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    check_new_password(password)
+    if session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none():
+        raise AccountError(f"a staff user named {username!r} already exists")
+    user = StaffUser(username=username, password_hash=hash_password(password), role=role, active=True,
+                     failed_logins=0)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+
+
+@dataclass
+class LoginResult:
+    user: StaffUser | None
+    reason: str = ""  # "" on success; "invalid" or "locked"
+
+
+def authenticate(session: Session, username: str, password: str) -> LoginResult:
+    """Check a login. Counts failures; the max-th failure locks the account for the lockout period."""
+    user = session.execute(select(StaffUser).where(StaffUser.username == username.strip())).scalar_one_or_none()
+    if user is None or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return LoginResult(None, "invalid")
+    now = _now()
+    if user.locked_until and user.locked_until > now:
+        return LoginResult(None, "locked")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        if user.locked_until and user.locked_until <= now:
+            user.failed_logins, user.locked_until = 0, None  # the old lock has expired: count afresh
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= max_failed_logins():
+            user.locked_until = now + timedelta(minutes=lockout_minutes())
+            return LoginResult(None, "locked")
+        return LoginResult(None, "invalid")
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return LoginResult(user)
+
+
+def password_fingerprint(user: StaffUser) -> str:
+    """Changes when the password changes, so existing sessions of that account end."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def load_secret_key() -> str:
+    """CLINIC_SECRET_KEY, or a random key generated once and kept in var/secret_key (mode 0600)."""
+    if os.environ.get("CLINIC_SECRET_KEY"):
+        return os.environ["CLINIC_SECRET_KEY"]
+    path = Path(os.environ.get("CLINIC_SECRET_KEY_FILE") or VAR_DIR / "secret_key")
+    if path.is_file():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def pseudonym(secret: str, sender_id: str) -> str:
+    """A keyed hash standing in for an erased sender id in the audit log (checkable, not reversible)."""
+    return "erased:" + hmac.new(secret.encode(), sender_id.encode(), hashlib.sha256).hexdigest()[:24]

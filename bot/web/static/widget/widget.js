@@ -102,8 +102,17 @@
   }
 
   function triageLevel(message) {
+    // 1. the escalation action's metadata: {"triage": {"level": "emergency" | "same_day" | "soon"}}
     var metadata = message.metadata || {};
     if (metadata.triage && metadata.triage.level) { return metadata.triage.level; }
+    // 2. fallback for replies without it: a response named for red flags, or advice to call the emergency number
+    var name = String(metadata.utter_action || metadata.template_name || "");
+    if (/red_flag|emergency|escalat|urgent/.test(name)) { return "same_day"; }
+    var text = String(message.text || "");
+    if (config.emergencyNumber) {
+      var number = config.emergencyNumber.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      if (new RegExp("\\b(call|ring|dial)\\s+" + number + "\\b", "i").test(text)) { return "emergency"; }
+    }
     return null;
   }
 

@@ -200,6 +200,8 @@ def clean_units(doc: SourceDoc) -> list[_Unit]:
             promo = bool(PROMOTIONAL.search(snippet) or (names and names.search(snippet)))
             units.append(_Unit(s_start, s_end, kind, promo, gap))
             gap = False
+        if TRAILING_DEBRIS.search(text[line_start:line_end]):
+            gap = True  # "Read More" was cut off the end of this line: the next passage starts after it
     return units
 
 

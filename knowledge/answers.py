@@ -1,4 +1,5 @@
-"""The API the actions call: grounded answers for a topic or a free question, read from the built knowledge base."""
+"""The API the actions call: grounded answers for a topic or a question, read from the built KB."""
+
 from __future__ import annotations
 
 import threading
@@ -74,8 +75,9 @@ _lock = threading.Lock()
 
 def _missing(url: str, why: str) -> KnowledgeBaseMissing:
     safe = make_url(url).render_as_string(hide_password=True)
-    return KnowledgeBaseMissing(f"The knowledge base at {safe} {why}: run `make kb` "
-                                "(or `python -m knowledge.build`) to build it.")
+    return KnowledgeBaseMissing(
+        f"The knowledge base at {safe} {why}: run `make kb` (or `python -m knowledge.build`) to build it."
+    )
 
 
 @lru_cache(maxsize=4)
@@ -87,21 +89,28 @@ def _load(url: str) -> _KnowledgeBase:
         raise _missing(url, "is missing or empty")
     try:
         with Session(engine_for(url), future=True) as session:
-            sources = {s.id: SourceRef(s.id, s.publisher, s.title)
-                       for s in session.scalars(select(models.Source).order_by(models.Source.position))}
-            passages = session.scalars(select(models.Passage).where(models.Passage.promotional.is_(False))
-                                       .order_by(models.Passage.source_id, models.Passage.position)).all()
+            sources = {
+                s.id: SourceRef(s.id, s.publisher, s.title)
+                for s in session.scalars(select(models.Source).order_by(models.Source.position))
+            }
+            passages = session.scalars(
+                select(models.Passage)
+                .where(models.Passage.promotional.is_(False))
+                .order_by(models.Passage.source_id, models.Passage.position)
+            ).all()
             indexed = [IndexedPassage(p.id, p.source_id, p.heading, p.text) for p in passages]
             cards = {c.topic_id: c for c in session.scalars(select(models.AnswerCard))}
             variants: dict[str, dict[str, tuple[str, str, str | None]]] = {}
             for v in session.scalars(select(models.CardVariant).order_by(models.CardVariant.id)):
                 variants.setdefault(v.topic_id, {})[v.name] = (v.mode, v.text, v.detail)
             follow_ups: dict[str, list[str]] = {}
-            for f in session.scalars(select(models.FollowUp).order_by(models.FollowUp.topic_id,
-                                                                      models.FollowUp.position)):
+            for f in session.scalars(
+                select(models.FollowUp).order_by(models.FollowUp.topic_id, models.FollowUp.position)
+            ):
                 follow_ups.setdefault(f.topic_id, []).append(f.target_topic_id)
-            citations = session.scalars(select(models.Citation).order_by(models.Citation.topic_id,
-                                                                         models.Citation.id)).all()
+            citations = session.scalars(
+                select(models.Citation).order_by(models.Citation.topic_id, models.Citation.id)
+            ).all()
             claim_sources: dict[str, list[str]] = {}
             sides: dict[str, list[tuple[int, str, str]]] = {}
             passage_counts: dict[str, Counter[str]] = {}
@@ -113,10 +122,12 @@ def _load(url: str) -> _KnowledgeBase:
                 if c.passage_id:
                     passage_counts.setdefault(c.passage_id, Counter())[c.topic_id] += 1
             claims: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = {}
-            for claim in session.scalars(select(models.Claim).order_by(models.Claim.topic_id,
-                                                                       models.Claim.position)):
+            for claim in session.scalars(
+                select(models.Claim).order_by(models.Claim.topic_id, models.Claim.position)
+            ):
                 claims.setdefault(claim.topic_id, []).append(
-                    (frozenset(claim.sections.split(",")), tuple(claim_sources.get(claim.id, ()))))
+                    (frozenset(claim.sections.split(",")), tuple(claim_sources.get(claim.id, ())))
+                )
             notes = {d.topic_id: d.note for d in session.scalars(select(models.Disagreement))}
             topics = {}
             for t in session.scalars(select(models.Topic).order_by(models.Topic.position)):
@@ -124,12 +135,22 @@ def _load(url: str) -> _KnowledgeBase:
                 disagreement = None
                 if t.id in notes:
                     disagreement = (notes[t.id], tuple((s, q) for _, s, q in sorted(sides.get(t.id, []))))
-                topics[t.id] = _Topic(t.id, t.intent, t.question, card.answer, card.detail,
-                                      variants.get(t.id, {}), tuple(follow_ups.get(t.id, ())),
-                                      tuple(claims.get(t.id, ())), disagreement)
+                topics[t.id] = _Topic(
+                    t.id,
+                    t.intent,
+                    t.question,
+                    card.answer,
+                    card.detail,
+                    variants.get(t.id, {}),
+                    tuple(follow_ups.get(t.id, ())),
+                    tuple(claims.get(t.id, ())),
+                    disagreement,
+                )
     except SQLAlchemyError as exc:
         raise _missing(url, f"cannot be read ({str(getattr(exc, 'orig', exc)).splitlines()[0]})") from exc
-    passage_topics = {pid: tuple(t for t, _ in counts.most_common()) for pid, counts in passage_counts.items()}
+    passage_topics = {
+        pid: tuple(t for t, _ in counts.most_common()) for pid, counts in passage_counts.items()
+    }
     return _KnowledgeBase(topics, sources, PassageIndex(indexed), passage_topics, load_threshold())
 
 
@@ -160,9 +181,33 @@ def normalise_type(value: str | None) -> str | None:
     return None
 
 
-_CHRONIC = ("chronic", "long term", "longterm", "long standing", "longstanding", "month", "year", "persistent",
-            "ongoing", "recurring", "keeps coming back", "for ages")
-_MILD = ("mild", "acute", "new", "recent", "just started", "day", "slight", "early", "minor", "week", "niggle")
+_CHRONIC = (
+    "chronic",
+    "long term",
+    "longterm",
+    "long standing",
+    "longstanding",
+    "month",
+    "year",
+    "persistent",
+    "ongoing",
+    "recurring",
+    "keeps coming back",
+    "for ages",
+)
+_MILD = (
+    "mild",
+    "acute",
+    "new",
+    "recent",
+    "just started",
+    "day",
+    "slight",
+    "early",
+    "minor",
+    "week",
+    "niggle",
+)
 
 
 def normalise_severity(value: str | None) -> str | None:
@@ -201,8 +246,9 @@ def _disagreement_text(t: _Topic) -> str | None:
         return None
     kb = _kb()
     note, sides = t.disagreement
-    said = "; ".join(f"{kb.sources[source].publisher}: \u201c{' '.join(quote.split())}\u201d"
-                     for source, quote in sides)
+    said = "; ".join(
+        f"{kb.sources[source].publisher}: \u201c{' '.join(quote.split())}\u201d" for source, quote in sides
+    )
     return f"{note} ({said})"
 
 
@@ -212,12 +258,18 @@ def _follow_ups(t: _Topic) -> list[tuple[str, str]]:
 
 
 def answer_for_topic(topic: str, tendinopathy_type: str | None = None, severity: str | None = None) -> Answer:
-    """The card's answer, adapted to the tendinopathy type and severity when the card has variants for them."""
+    """The card's answer, adapted to the tendinopathy type and severity when the card has variants."""
     t = _topic(topic)
     modes = {name: (mode, text) for name, (mode, text, _) in t.variants.items()}
     text, sections = compose(t.answer, modes, normalise_type(tendinopathy_type), normalise_severity(severity))
-    return Answer(topic=t.id, text=text, sources=_sources_for(t, sections), disagreement=_disagreement_text(t),
-                  follow_ups=_follow_ups(t), has_more=bool(t.detail))
+    return Answer(
+        topic=t.id,
+        text=text,
+        sources=_sources_for(t, sections),
+        disagreement=_disagreement_text(t),
+        follow_ups=_follow_ups(t),
+        has_more=bool(t.detail),
+    )
 
 
 def more_for_topic(topic: str, tendinopathy_type: str | None = None) -> Answer:
@@ -229,8 +281,14 @@ def more_for_topic(topic: str, tendinopathy_type: str | None = None) -> Answer:
         text, sections = variant[2], [f"{kind}.detail"]
     else:
         text, sections = t.detail, ["detail"]
-    return Answer(topic=t.id, text=text, sources=_sources_for(t, sections), disagreement=_disagreement_text(t),
-                  follow_ups=_follow_ups(t), has_more=False)
+    return Answer(
+        topic=t.id,
+        text=text,
+        sources=_sources_for(t, sections),
+        disagreement=_disagreement_text(t),
+        follow_ups=_follow_ups(t),
+        has_more=False,
+    )
 
 
 def _trim(text: str, max_words: int) -> str:
@@ -255,7 +313,11 @@ def answer_for_question(question: str) -> Answer | None:
     for hit in hits:
         source = kb.sources[hit.passage.source_id]
         same = bool(used) and used[-1] == source.id
-        part = display_text(hit.passage.text) if same else f"From {source.publisher}: {display_text(hit.passage.text)}"
+        part = (
+            display_text(hit.passage.text)
+            if same
+            else f"From {source.publisher}: {display_text(hit.passage.text)}"
+        )
         if parts and len(part.split()) > budget:
             break
         part = _trim(part, budget)
@@ -267,5 +329,11 @@ def answer_for_question(question: str) -> Answer | None:
         budget -= len(part.split())
     topics = kb.passage_topics.get(hits[0].passage.id, ())
     follow_ups = [(kb.topics[t].question, f"/{kb.topics[t].intent}") for t in topics[:2] if t in kb.topics]
-    return Answer(topic=RETRIEVED, text="\n\n".join(parts), sources=[kb.sources[s] for s in dict.fromkeys(used)],
-                  disagreement=None, follow_ups=follow_ups, has_more=False)
+    return Answer(
+        topic=RETRIEVED,
+        text="\n\n".join(parts),
+        sources=[kb.sources[s] for s in dict.fromkeys(used)],
+        disagreement=None,
+        follow_ups=follow_ups,
+        has_more=False,
+    )

@@ -1,4 +1,5 @@
-"""Build the knowledge base: ingest the sources, split passages, check every card quote, store it all in SQL."""
+"""Build the knowledge base: ingest sources, split passages, check every card quote, store it all in SQL."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,18 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCES_DIR = PACKAGE_DIR / "sources"
 CARDS_DIR = PACKAGE_DIR / "cards"
 STAMP_FILE = BUILD_DIR / "knowledge.fingerprint"
-BUILD_CODE = [PACKAGE_DIR / name for name in (
-    "build.py", "sources.py", "cards.py", "grounding.py", "models.py", "yaml_lines.py", "errors.py")]
+BUILD_CODE = [
+    PACKAGE_DIR / name
+    for name in (
+        "build.py",
+        "sources.py",
+        "cards.py",
+        "grounding.py",
+        "models.py",
+        "yaml_lines.py",
+        "errors.py",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -53,20 +64,34 @@ def _passage_at(passages: list[PassageSpan], match: QuoteMatch) -> str | None:
     return None
 
 
-def ground(card: CardSpec, docs: Mapping[str, SourceDoc], texts: Mapping[str, NormalisedText],
-           quote_source: str, quote: str, line: int) -> QuoteMatch:
+def ground(
+    card: CardSpec,
+    docs: Mapping[str, SourceDoc],
+    texts: Mapping[str, NormalisedText],
+    quote_source: str,
+    quote: str,
+    line: int,
+) -> QuoteMatch:
     """Find a card's quote in its source, or raise GroundingError naming the card file and line."""
     match = texts[quote_source].find(quote)
     if match is None:
         raise GroundingError(
             f"quote not found verbatim in source {quote_source!r} ({docs[quote_source].file}): {quote!r}; "
             "copy the words exactly from the source (only whitespace and curly quotes/dashes may differ)",
-            card.path, line)
+            card.path,
+            line,
+        )
     return match
 
 
-def build(sources_dir: Path = SOURCES_DIR, cards_dir: Path = CARDS_DIR, database_url: str | None = None, *,
-          progress: bool = True, topic_intents: Mapping[str, str] | None = TOPIC_INTENTS) -> BuildReport:
+def build(
+    sources_dir: Path = SOURCES_DIR,
+    cards_dir: Path = CARDS_DIR,
+    database_url: str | None = None,
+    *,
+    progress: bool = True,
+    topic_intents: Mapping[str, str] | None = TOPIC_INTENTS,
+) -> BuildReport:
     """Validate sources and cards, then replace the knowledge base at database_url in one transaction."""
     database_url = database_url or knowledge_database_url()
     docs = load_manifest(sources_dir)
@@ -76,22 +101,47 @@ def build(sources_dir: Path = SOURCES_DIR, cards_dir: Path = CARDS_DIR, database
     texts = {doc.id: NormalisedText(doc.text) for doc in docs}
 
     rows: list[object] = []
-    bar = tqdm(total=len(docs) + len(cards), desc="knowledge base", unit="file", disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(
+        total=len(docs) + len(cards),
+        desc="knowledge base",
+        unit="file",
+        disable=not progress,
+        file=sys.stderr,
+    )
     passages_of: dict[str, list[PassageSpan]] = {}
     for doc in docs:
         bar.set_postfix_str(doc.file)
         passages = split_passages(doc)
         if not passages:
-            raise KnowledgeError("no passages left after cleaning: is this the article's text?",
-                                 sources_dir / doc.file)
+            raise KnowledgeError(
+                "no passages left after cleaning: is this the article's text?", sources_dir / doc.file
+            )
         passages_of[doc.id] = passages
-        rows.append(models.Source(id=doc.id, position=doc.position, file=doc.file, title=doc.title,
-                                  publisher=doc.publisher, kind=doc.kind, text=doc.text,
-                                  sha256=hashlib.sha256(doc.text.encode()).hexdigest()))
-        rows.extend(models.Passage(id=p.id, source_id=p.source_id, position=p.position, start_char=p.start,
-                                   end_char=p.end, heading=p.heading, text=p.text, promotional=p.promotional)
-                    for p in passages)
+        rows.append(
+            models.Source(
+                id=doc.id,
+                position=doc.position,
+                file=doc.file,
+                title=doc.title,
+                publisher=doc.publisher,
+                kind=doc.kind,
+                text=doc.text,
+                sha256=hashlib.sha256(doc.text.encode()).hexdigest(),
+            )
+        )
+        rows.extend(
+            models.Passage(
+                id=p.id,
+                source_id=p.source_id,
+                position=p.position,
+                start_char=p.start,
+                end_char=p.end,
+                heading=p.heading,
+                text=p.text,
+                promotional=p.promotional,
+            )
+            for p in passages
+        )
         bar.update()
 
     order = {card_id: i for i, card_id in enumerate((topic_intents or {}).values())}
@@ -100,34 +150,82 @@ def build(sources_dir: Path = SOURCES_DIR, cards_dir: Path = CARDS_DIR, database
     topic_rows, card_rows = [], []
     for position, card in enumerate(cards):
         bar.set_postfix_str(card.path.name)
-        topic_rows.append(models.Topic(id=card.id, position=position, intent=card.intent, title=card.title,
-                                       question=card.question))
-        card_rows.append(models.AnswerCard(topic_id=card.id, file=card.path.name, answer=card.answer,
-                                           detail=card.detail, key_facts=json.dumps(list(card.key_facts))))
-        card_rows.extend(models.CardVariant(id=f"{card.id}:{v.name}", topic_id=card.id, name=v.name, mode=v.mode,
-                                            text=v.text, detail=v.detail) for v in card.variants)
-        card_rows.extend(models.FollowUp(topic_id=card.id, position=i, target_topic_id=target)
-                         for i, target in enumerate(card.follow_ups))
+        topic_rows.append(
+            models.Topic(
+                id=card.id, position=position, intent=card.intent, title=card.title, question=card.question
+            )
+        )
+        card_rows.append(
+            models.AnswerCard(
+                topic_id=card.id,
+                file=card.path.name,
+                answer=card.answer,
+                detail=card.detail,
+                key_facts=json.dumps(list(card.key_facts)),
+            )
+        )
+        card_rows.extend(
+            models.CardVariant(
+                id=f"{card.id}:{v.name}",
+                topic_id=card.id,
+                name=v.name,
+                mode=v.mode,
+                text=v.text,
+                detail=v.detail,
+            )
+            for v in card.variants
+        )
+        card_rows.extend(
+            models.FollowUp(topic_id=card.id, position=i, target_topic_id=target)
+            for i, target in enumerate(card.follow_ups)
+        )
         for c_index, claim in enumerate(card.claims):
             claim_id = f"{card.id}:claim{c_index}"
-            card_rows.append(models.Claim(id=claim_id, topic_id=card.id, position=c_index, text=claim.text,
-                                          sections=",".join(claim.sections)))
+            card_rows.append(
+                models.Claim(
+                    id=claim_id,
+                    topic_id=card.id,
+                    position=c_index,
+                    text=claim.text,
+                    sections=",".join(claim.sections),
+                )
+            )
             claim_count += 1
             for q_index, quote in enumerate(claim.quotes):
                 match = ground(card, by_id, texts, quote.source, quote.quote, quote.line)
-                card_rows.append(models.Citation(
-                    id=f"{claim_id}:q{q_index}", topic_id=card.id, claim_id=claim_id, role="claim",
-                    position=q_index, source_id=quote.source, quote=quote.quote, start_char=match.start,
-                    end_char=match.end, passage_id=_passage_at(passages_of[quote.source], match)))
+                card_rows.append(
+                    models.Citation(
+                        id=f"{claim_id}:q{q_index}",
+                        topic_id=card.id,
+                        claim_id=claim_id,
+                        role="claim",
+                        position=q_index,
+                        source_id=quote.source,
+                        quote=quote.quote,
+                        start_char=match.start,
+                        end_char=match.end,
+                        passage_id=_passage_at(passages_of[quote.source], match),
+                    )
+                )
                 citation_count += 1
         if card.disagreement:
             card_rows.append(models.Disagreement(topic_id=card.id, note=card.disagreement.note))
             for s_index, side in enumerate(card.disagreement.sides):
                 match = ground(card, by_id, texts, side.source, side.quote, side.line)
-                card_rows.append(models.Citation(
-                    id=f"{card.id}:side{s_index}", topic_id=card.id, claim_id=None, role="side",
-                    position=s_index, source_id=side.source, quote=side.quote, start_char=match.start,
-                    end_char=match.end, passage_id=_passage_at(passages_of[side.source], match)))
+                card_rows.append(
+                    models.Citation(
+                        id=f"{card.id}:side{s_index}",
+                        topic_id=card.id,
+                        claim_id=None,
+                        role="side",
+                        position=s_index,
+                        source_id=side.source,
+                        quote=side.quote,
+                        start_char=match.start,
+                        end_char=match.end,
+                        passage_id=_passage_at(passages_of[side.source], match),
+                    )
+                )
                 citation_count += 1
         bar.update()
     bar.close()
@@ -144,12 +242,15 @@ def build(sources_dir: Path = SOURCES_DIR, cards_dir: Path = CARDS_DIR, database
                 session.flush()
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise KnowledgeError(f"could not write the knowledge base to {_safe_url(database_url)}: {reason}; "
-                             "check CLINIC_KB_DATABASE_URL and that the database server is running") from exc
+        raise KnowledgeError(
+            f"could not write the knowledge base to {_safe_url(database_url)}: {reason}; "
+            "check CLINIC_KB_DATABASE_URL and that the database server is running"
+        ) from exc
     finally:
         engine.dispose()
-    return BuildReport(len(docs), sum(len(p) for p in passages_of.values()), len(cards), claim_count,
-                       citation_count)
+    return BuildReport(
+        len(docs), sum(len(p) for p in passages_of.values()), len(cards), claim_count, citation_count
+    )
 
 
 def _prepare_schema(engine: Engine) -> None:
@@ -177,8 +278,11 @@ def inputs_fingerprint(database_url: str) -> str:
 def is_built(database_url: str) -> bool:
     """True when the knowledge base at database_url has its tables and at least one card."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).is_file():
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).is_file()
+    ):
         return False
     engine = make_engine(database_url)
     try:
@@ -214,8 +318,10 @@ def build_if_changed(force: bool = False) -> bool:
             return False
         report = build(SOURCES_DIR, CARDS_DIR, database_url)
         write_stamp(STAMP_FILE, wanted)
-    print(f"knowledge base: {report.sources} sources, {report.passages} passages, {report.cards} cards, "
-          f"{report.claims} claims, {report.citations} quotes checked -> {_safe_url(database_url)}")
+    print(
+        f"knowledge base: {report.sources} sources, {report.passages} passages, {report.cards} cards, "
+        f"{report.claims} claims, {report.citations} quotes checked -> {_safe_url(database_url)}"
+    )
     return True
 
 

@@ -1,4 +1,5 @@
 """Calibrate the retrieval threshold on labelled questions and write knowledge/retrieval_threshold.yml."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,12 @@ class Scored:
 
 def index_from_sources(sources_dir: Path = SOURCES_DIR) -> PassageIndex:
     """The same passages the build stores (non-promotional), read straight from the sources."""
-    passages = [IndexedPassage(p.id, p.source_id, p.heading, p.text)
-                for doc in load_manifest(sources_dir) for p in split_passages(doc) if not p.promotional]
+    passages = [
+        IndexedPassage(p.id, p.source_id, p.heading, p.text)
+        for doc in load_manifest(sources_dir)
+        for p in split_passages(doc)
+        if not p.promotional
+    ]
     return PassageIndex(passages)
 
 
@@ -37,8 +42,11 @@ def score_questions(index: PassageIndex, calibration_file: Path = CALIBRATION_FI
     for label, in_scope in (("in_scope", True), ("out_of_scope", False)):
         for question in data.get(label) or []:
             hits = index.search(question, k=1)
-            scored.append(Scored(question, in_scope, hits[0].score if hits else 0.0,
-                                 hits[0].passage.id if hits else None))
+            scored.append(
+                Scored(
+                    question, in_scope, hits[0].score if hits else 0.0, hits[0].passage.id if hits else None
+                )
+            )
     return scored
 
 
@@ -49,7 +57,8 @@ def choose_threshold(scored: list[Scored]) -> tuple[float, float]:
     the widest gap wins, so the threshold sits as far as possible from both kinds of question.
     """
     values = sorted({s.score for s in scored})
-    candidates = [(low + high) / 2 for low, high in zip(values, values[1:])] or [values[0] + 0.01]
+    pairs = zip(values, values[1:], strict=False)
+    candidates = [(low + high) / 2 for low, high in pairs] or [values[0] + 0.01]
     best: tuple[float, float, float] | None = None  # (accuracy, gap, threshold)
     for threshold in candidates:
         correct = sum((s.score >= threshold) == s.in_scope for s in scored)
@@ -73,25 +82,35 @@ def main(argv: list[str] | None = None) -> int:
     for s in sorted(scored, key=lambda s: -s.score):
         answered = s.score >= threshold
         verdict = "ok" if answered == s.in_scope else "WRONG"
-        print(f"{'in' if s.in_scope else 'out':<6} {s.score:6.2f}  {verdict:<7} {s.passage_id or '-':<34} {s.question}")
+        print(
+            f"{'in' if s.in_scope else 'out':<6} {s.score:6.2f}  {verdict:<7} "
+            f"{s.passage_id or '-':<34} {s.question}"
+        )
     in_scope = [s for s in scored if s.in_scope]
     out_scope = [s for s in scored if not s.in_scope]
     recall = sum(s.score >= threshold for s in in_scope) / len(in_scope)
     rejection = sum(s.score < threshold for s in out_scope) / len(out_scope)
-    print(f"\nthreshold {threshold:.3f}: accuracy {accuracy:.0%} on {len(scored)} questions "
-          f"(in-scope answered {recall:.0%}, out-of-scope refused {rejection:.0%})")
+    print(
+        f"\nthreshold {threshold:.3f}: accuracy {accuracy:.0%} on {len(scored)} questions "
+        f"(in-scope answered {recall:.0%}, out-of-scope refused {rejection:.0%})"
+    )
     if not args.dry_run:
         THRESHOLD_FILE.write_text(
-            "# Written by `python -m knowledge.calibrate` from knowledge/calibration.yml; do not edit by hand.\n"
+            "# Written by `python -m knowledge.calibrate` from knowledge/calibration.yml; "
+            "do not edit by hand.\n"
             "# score = BM25 / number of content words in the question x share of those words in the passage\n"
-            + yaml.safe_dump({
-                "threshold": threshold,
-                "accuracy": round(accuracy, 3),
-                "in_scope_answered": round(recall, 3),
-                "out_of_scope_refused": round(rejection, 3),
-                "questions": {"in_scope": len(in_scope), "out_of_scope": len(out_scope)},
-            }, sort_keys=False),
-            encoding="utf-8")
+            + yaml.safe_dump(
+                {
+                    "threshold": threshold,
+                    "accuracy": round(accuracy, 3),
+                    "in_scope_answered": round(recall, 3),
+                    "out_of_scope_refused": round(rejection, 3),
+                    "questions": {"in_scope": len(in_scope), "out_of_scope": len(out_scope)},
+                },
+                sort_keys=False,
+            ),
+            encoding="utf-8",
+        )
         print(f"wrote {THRESHOLD_FILE}")
     return 0
 

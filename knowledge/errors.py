@@ -1,4 +1,5 @@
 """Errors of the knowledge base, each naming the file and line to fix."""
+
 from __future__ import annotations
 
 from pathlib import Path

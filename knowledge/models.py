@@ -1,4 +1,5 @@
 """SQLAlchemy models of the built knowledge base (portable types: SQLite by default, PostgreSQL by URL)."""
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text

@@ -1,4 +1,5 @@
 """The long tail: BM25 over the clinic's passages, with a calibrated threshold for "not in the notes"."""
+
 from __future__ import annotations
 
 import logging
@@ -18,13 +19,27 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 STOPWORDS_FILE = PACKAGE_DIR / "stopwords.txt"
 THRESHOLD_FILE = PACKAGE_DIR / "retrieval_threshold.yml"
-DEFAULT_THRESHOLD = 1.0  # used only if retrieval_threshold.yml is missing; run `python -m knowledge.calibrate`
+DEFAULT_THRESHOLD = (
+    1.0  # used only if retrieval_threshold.yml is missing; run `python -m knowledge.calibrate`
+)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Spelling variants runners type that the documents spell one way.
-_SPELLINGS = {"tendonitis": "tendinitis", "tendonosis": "tendinosis", "tendonopathy": "tendinopathy",
-              "achille": "achilles", "physiotherapy": "physio", "physiotherapist": "physio",
-              "insole": "insert", "orthotics": "orthotic", "shoe": "shoe", "sneaker": "shoe",
-              "trainers": "shoe", "mri": "imaging", "scan": "imaging", "xray": "imaging"}
+_SPELLINGS = {
+    "tendonitis": "tendinitis",
+    "tendonosis": "tendinosis",
+    "tendonopathy": "tendinopathy",
+    "achille": "achilles",
+    "physiotherapy": "physio",
+    "physiotherapist": "physio",
+    "insole": "insert",
+    "orthotics": "orthotic",
+    "shoe": "shoe",
+    "sneaker": "shoe",
+    "trainers": "shoe",
+    "mri": "imaging",
+    "scan": "imaging",
+    "xray": "imaging",
+}
 
 
 @dataclass(frozen=True)
@@ -56,12 +71,24 @@ def stem(word: str) -> str:
     """A small suffix stripper: running/runs -> run, stretches/stretching -> stretch, injuries -> injury."""
     if len(word) <= 3 or word.isdigit():
         return word
-    for suffix, replacement in (("ies", "y"), ("ied", "y"), ("ness", ""), ("ings", ""), ("ing", ""),
-                                ("edly", ""), ("ed", ""), ("ly", "")):
+    for suffix, replacement in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ness", ""),
+        ("ings", ""),
+        ("ing", ""),
+        ("edly", ""),
+        ("ed", ""),
+        ("ly", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stemmed = word[: -len(suffix)] + replacement
-            if suffix in ("ing", "ings", "ed") and len(stemmed) >= 4 and stemmed[-1] == stemmed[-2] \
-                    and stemmed[-1] not in "lsz":
+            if (
+                suffix in ("ing", "ings", "ed")
+                and len(stemmed) >= 4
+                and stemmed[-1] == stemmed[-2]
+                and stemmed[-1] not in "lsz"
+            ):
                 stemmed = stemmed[:-1]  # running -> runn -> run
             return stemmed
     if re.search(r"(ss|sh|ch|x|z)es$", word):

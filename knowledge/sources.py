@@ -1,4 +1,5 @@
-"""The clinic's documents: the manifest, web-debris cleaning, and passages with offsets into the original text."""
+"""The clinic's documents: the manifest, web-debris cleaning, and passages with offsets into the original."""
+
 from __future__ import annotations
 
 import re
@@ -79,14 +80,16 @@ class _Unit:
     after_gap: bool = False  # debris was dropped just before it: a passage must not span the gap
 
     def words(self, text: str) -> int:
-        return len(text[self.start:self.end].split())
+        return len(text[self.start : self.end].split())
 
 
 def load_manifest(sources_dir: Path) -> list[SourceDoc]:
     """Read sources_dir/manifest.yml and every file it lists; errors name the manifest line."""
     path = sources_dir / MANIFEST_NAME
     if not path.is_file():
-        raise SourceError("no manifest: list the clinic's documents in it (see knowledge/README_SECTION.md)", path)
+        raise SourceError(
+            "no manifest: list the clinic's documents in it (see knowledge/README_SECTION.md)", path
+        )
     data = load_yaml(path, SourceError)
     if not isinstance(data, LineDict) or not isinstance(data.get("sources"), LineList):
         raise SourceError("the manifest needs a `sources:` list", path, getattr(data, "line", 1))
@@ -95,23 +98,29 @@ def load_manifest(sources_dir: Path) -> list[SourceDoc]:
     for index, entry in enumerate(data["sources"]):
         line = data["sources"].line_of(index)
         if not isinstance(entry, LineDict):
-            raise SourceError("each source must be a mapping with id, file, title, publisher, kind", path, line)
+            raise SourceError(
+                "each source must be a mapping with id, file, title, publisher, kind", path, line
+            )
         for key in ("id", "file", "title", "publisher", "kind"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise SourceError(f"source has no `{key}` (a non-empty string)", path, entry.line)
         source_id = entry["id"]
         if not re.fullmatch(r"[a-z0-9_]{3,64}", source_id):
-            raise SourceError(f"source id {source_id!r} must be a lowercase slug (a-z, 0-9, _)",
-                              path, entry.line_of("id"))
+            raise SourceError(
+                f"source id {source_id!r} must be a lowercase slug (a-z, 0-9, _)", path, entry.line_of("id")
+            )
         if source_id in seen:
             raise SourceError(f"duplicate source id {source_id!r}", path, entry.line_of("id"))
         seen.add(source_id)
         if entry["kind"] not in KINDS:
-            raise SourceError(f"kind {entry['kind']!r} is not one of {sorted(KINDS)}", path, entry.line_of("kind"))
+            raise SourceError(
+                f"kind {entry['kind']!r} is not one of {sorted(KINDS)}", path, entry.line_of("kind")
+            )
         file = sources_dir / entry["file"]
         if not file.is_file():
-            raise SourceError(f"source file {entry['file']!r} does not exist in {sources_dir}",
-                              path, entry.line_of("file"))
+            raise SourceError(
+                f"source file {entry['file']!r} does not exist in {sources_dir}", path, entry.line_of("file")
+            )
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
@@ -124,8 +133,19 @@ def load_manifest(sources_dir: Path) -> list[SourceDoc]:
             raise SourceError("`names` must be a list of strings", path, entry.line_of("names"))
         if not isinstance(debris, list) or not all(isinstance(d, str) for d in debris):
             raise SourceError("`debris` must be a list of strings", path, entry.line_of("debris"))
-        docs.append(SourceDoc(source_id, entry["file"], entry["title"].strip(), entry["publisher"].strip(),
-                              entry["kind"], text, tuple(names), index, tuple(d.strip() for d in debris)))
+        docs.append(
+            SourceDoc(
+                source_id,
+                entry["file"],
+                entry["title"].strip(),
+                entry["publisher"].strip(),
+                entry["kind"],
+                text,
+                tuple(names),
+                index,
+                tuple(d.strip() for d in debris),
+            )
+        )
     if not docs:
         raise SourceError("the manifest lists no sources", path, data.line)
     return docs
@@ -206,7 +226,7 @@ def clean_units(doc: SourceDoc) -> list[_Unit]:
 
 
 def _next_is_byline(text: str, raw: list[tuple[int, int]], index: int) -> bool:
-    for line_start, line_end in raw[index + 1:]:
+    for line_start, line_end in raw[index + 1 :]:
         start, end = _content_bounds(text, line_start, line_end)
         if start < end:
             return bool(BYLINE_META.fullmatch(text[start:end]))
@@ -251,25 +271,36 @@ def split_passages(doc: SourceDoc) -> list[PassageSpan]:
             close()
         elif current and unit.promotional != current[-1].promotional:
             close()
-        elif current and not only_headings and sum(u.words(text) for u in current) + unit.words(text) > \
-                MAX_PASSAGE_WORDS:
+        elif (
+            current
+            and not only_headings
+            and sum(u.words(text) for u in current) + unit.words(text) > MAX_PASSAGE_WORDS
+        ):
             carry = []
-            if len(current) > 1 and text[current[-1].start:current[-1].end].endswith(":"):
+            if len(current) > 1 and text[current[-1].start : current[-1].end].endswith(":"):
                 carry = [current.pop()]  # a label ("Dry Needling:") stays with its text
             close()
             current = carry
         if unit.kind == "heading" and not current:
-            heading = " ".join(text[unit.start:unit.end].split())
+            heading = " ".join(text[unit.start : unit.end].split())
         current.append(unit)
     close()
 
     passages = []
-    for position, (group, group_heading) in enumerate(zip(groups, heading_of)):
+    for position, (group, group_heading) in enumerate(zip(groups, heading_of, strict=True)):
         start, end = group[0].start, group[-1].end
-        passages.append(PassageSpan(
-            id=f"{doc.id}#{position:03d}", source_id=doc.id, position=position, start=start, end=end,
-            heading=group_heading, text=text[start:end], promotional=any(u.promotional for u in group),
-        ))
+        passages.append(
+            PassageSpan(
+                id=f"{doc.id}#{position:03d}",
+                source_id=doc.id,
+                position=position,
+                start=start,
+                end=end,
+                heading=group_heading,
+                text=text[start:end],
+                promotional=any(u.promotional for u in group),
+            )
+        )
     return passages
 
 

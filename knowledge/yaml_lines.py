@@ -1,4 +1,5 @@
 """A YAML loader that remembers the line of every mapping value and list item, for error messages."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,9 +48,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode):  # noqa: ANN202
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in data:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         data[key] = loader.construct_object(value_node, deep=True)
         data.lines[key] = value_node.start_mark.line + 1
 

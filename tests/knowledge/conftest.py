@@ -1,4 +1,5 @@
 """Knowledge-base fixtures: one build of the real sources and cards into a temporary SQLite file."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """The answers API on the real cards: coverage, length, key facts, variants, disagreements, wording rules."""
+
 from __future__ import annotations
 
 import itertools
@@ -31,8 +32,12 @@ def words(text: str) -> int:
 @pytest.fixture(scope="module")
 def cards():  # noqa: ANN201
     docs = load_manifest(SOURCES_DIR)
-    return {c.id: c for c in load_cards(CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names],
-                                        TOPIC_INTENTS)}
+    return {
+        c.id: c
+        for c in load_cards(
+            CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names], TOPIC_INTENTS
+        )
+    }
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +114,10 @@ def test_disagreements_name_both_sides(kb, topic: str, publishers: dict[str, str
 
 
 def test_sources_are_only_those_cited_by_the_text_shown(kb) -> None:  # noqa: ANN001
-    assert [s.id for s in kb.answer_for_topic("medication").sources] == \
-        ["blog_achilles_after_running", "tempo_pt_runners"]
+    assert [s.id for s in kb.answer_for_topic("medication").sources] == [
+        "blog_achilles_after_running",
+        "tempo_pt_runners",
+    ]
     insertional = {s.id for s in kb.answer_for_topic("exercises", "insertional").sources}
     assert insertional == {"tempo_pt_runners", "hksc_return_to_running", "athletic_edge_rehab"}
     assert kb.answer_for_topic("rupture").sources[0].id == "keystone_running_achilles"
@@ -118,7 +125,12 @@ def test_sources_are_only_those_cited_by_the_text_shown(kb) -> None:  # noqa: AN
 
 def test_no_clinic_names_in_card_text(kb, cards) -> None:  # noqa: ANN001
     for card in cards.values():
-        texts = [card.answer, card.detail, *(v.text for v in card.variants), *(v.detail or "" for v in card.variants)]
+        texts = [
+            card.answer,
+            card.detail,
+            *(v.text for v in card.variants),
+            *(v.detail or "" for v in card.variants),
+        ]
         texts += [kb.answer_for_topic(card.id, k, s).text for k, s in itertools.product(TYPES, SEVERITIES)]
         texts.append(kb.more_for_topic(card.id, "insertional").text)
         for text, name in itertools.product(texts, CLINIC_NAMES):

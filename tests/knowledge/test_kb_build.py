@@ -1,4 +1,5 @@
 """The build: grounding check, errors with file and line, idempotent rebuild, rebuild only when changed."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,7 @@ def dump(url: str) -> dict[str, list[tuple]]:
             for model in models.ALL_MODELS:
                 columns = [c.key for c in model.__table__.columns]
                 rows = session.scalars(select(model)).all()
-                result[model.__tablename__] = sorted(
-                    tuple(getattr(r, c) for c in columns) for r in rows)
+                result[model.__tablename__] = sorted(tuple(getattr(r, c) for c in columns) for r in rows)
             return result
     finally:
         engine.dispose()
@@ -47,7 +47,7 @@ def test_real_cards_are_grounded_and_citations_point_at_the_quote(kb_url: str) -
         citations = session.scalars(select(models.Citation)).all()
         assert len(citations) > 100
         for citation in citations:
-            located = texts[citation.source_id][citation.start_char:citation.end_char]
+            located = texts[citation.source_id][citation.start_char : citation.end_char]
             assert normalise(located) == normalise(citation.quote)
     engine.dispose()
 
@@ -69,12 +69,15 @@ def test_quote_matching_ignores_only_whitespace_and_typography(cards_copy: Path,
     card = cards_copy / "heel_lifts.yml"
     text = card.read_text(encoding="utf-8")
     # straight apostrophe for the source's curly one: still grounded
-    card.write_text(text.replace("they’re not a long-term fix.\"", "they're not a long-term fix.\""),
-                    encoding="utf-8")
+    card.write_text(
+        text.replace('they’re not a long-term fix."', "they're not a long-term fix.\""), encoding="utf-8"
+    )
     build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'ok.db'}", progress=False)
     # a change of case is a different quote
-    card.write_text(text.replace('quote: "Heel lifts can temporarily', 'quote: "heel lifts can temporarily', 1),
-                    encoding="utf-8")
+    card.write_text(
+        text.replace('quote: "Heel lifts can temporarily', 'quote: "heel lifts can temporarily', 1),
+        encoding="utf-8",
+    )
     with pytest.raises(GroundingError, match=r"heel_lifts\.yml:\d+:"):
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'bad.db'}", progress=False)
 
@@ -82,7 +85,9 @@ def test_quote_matching_ignores_only_whitespace_and_typography(cards_copy: Path,
 def test_malformed_yaml_names_file_and_line(cards_copy: Path, tmp_path: Path) -> None:
     card = cards_copy / "diet.yml"
     text = card.read_text(encoding="utf-8")
-    card.write_text(text.replace("intent: ask_diet\n", "intent: ask_diet\n  oops: bad indentation\n"), encoding="utf-8")
+    card.write_text(
+        text.replace("intent: ask_diet\n", "intent: ask_diet\n  oops: bad indentation\n"), encoding="utf-8"
+    )
     with pytest.raises(CardError) as error:
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
     assert f"diet.yml:{line_of(card, 'oops: bad indentation')}: invalid YAML" in str(error.value)
@@ -92,32 +97,41 @@ def test_claim_without_quotes_names_its_line(cards_copy: Path, tmp_path: Path) -
     card = cards_copy / "diet.yml"
     text = card.read_text(encoding="utf-8")
     start = text.index("  - text: Increase training gradually")
-    card.write_text(text[:start] + "  - text: Increase training gradually.\n    in: [detail]\n", encoding="utf-8")
+    card.write_text(
+        text[:start] + "  - text: Increase training gradually.\n    in: [detail]\n", encoding="utf-8"
+    )
     with pytest.raises(CardError) as error:
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
-    assert str(error.value).startswith(f"{card}:{line_of(card, 'Increase training gradually')}: claim has no quotes") \
-        or f"diet.yml:{line_of(card, 'Increase training gradually')}: claim has no quotes" in str(error.value)
+    assert str(error.value).startswith(
+        f"{card}:{line_of(card, 'Increase training gradually')}: claim has no quotes"
+    ) or f"diet.yml:{line_of(card, 'Increase training gradually')}: claim has no quotes" in str(error.value)
 
 
 def test_number_not_in_any_quote_fails(cards_copy: Path, tmp_path: Path) -> None:
     card = cards_copy / "exercises.yml"
-    card.write_text(card.read_text(encoding="utf-8").replace("with 2 minutes' rest", "with 3 minutes' rest"),
-                    encoding="utf-8")
+    card.write_text(
+        card.read_text(encoding="utf-8").replace("with 2 minutes' rest", "with 3 minutes' rest"),
+        encoding="utf-8",
+    )
     with pytest.raises(CardError, match=r"exercises\.yml:\d+: the detail text states 3"):
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
 
 
 def test_clinic_name_in_card_text_fails(cards_copy: Path, tmp_path: Path) -> None:
     card = cards_copy / "physio.yml"
-    card.write_text(card.read_text(encoding="utf-8").replace("Yes. A physiotherapist", "Yes. Keystone says a physio"),
-                    encoding="utf-8")
+    card.write_text(
+        card.read_text(encoding="utf-8").replace("Yes. A physiotherapist", "Yes. Keystone says a physio"),
+        encoding="utf-8",
+    )
     with pytest.raises(CardError, match=r"physio\.yml:\d+: answer names a clinic \('Keystone'\)"):
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
 
 
 def test_missing_source_file_names_manifest_line(sources_copy: Path, tmp_path: Path) -> None:
     (sources_copy / "003_2f79faaa82b96e5c.txt").unlink()
-    with pytest.raises(SourceError, match=r"manifest\.yml:\d+: source file '003_2f79faaa82b96e5c\.txt' does not exist"):
+    with pytest.raises(
+        SourceError, match=r"manifest\.yml:\d+: source file '003_2f79faaa82b96e5c\.txt' does not exist"
+    ):
         build(sources_copy, CARDS_DIR, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
 
 
@@ -135,7 +149,9 @@ def test_rebuild_is_idempotent(tmp_path: Path) -> None:
     assert dump(other) == first
 
 
-def test_build_if_changed_rebuilds_only_when_inputs_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_if_changed_rebuilds_only_when_inputs_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'kb.db'}"
     monkeypatch.setenv("CLINIC_KB_DATABASE_URL", url)
     monkeypatch.setattr(build_module, "STAMP_FILE", tmp_path / "knowledge.fingerprint")

@@ -1,4 +1,5 @@
 """Long-tail retrieval: tokenising, relevant passages for in-scope questions, None below the threshold."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,14 +15,21 @@ def test_tokenize_lowercases_stems_and_drops_stop_words() -> None:
     assert tokenize("What shoes help injuries?") == ["shoe", "injury"]
 
 
-@pytest.mark.parametrize(("question", "expected_source", "expected_words"), [
-    ("Does dry needling help the Achilles?", "hksc_return_to_running", "needles"),
-    ("Can running on uneven surfaces cause problems?", "blog_achilles_after_running", "uneven terrain"),
-    ("How do I do pogo hops?", "athletic_edge_rehab", "pogos"),
-    ("Do I need an MRI or ultrasound?", "tempo_pt_runners", "rarely needed"),
-])
-def test_in_scope_question_gets_a_relevant_passage(kb, question: str, expected_source: str,  # noqa: ANN001
-                                                   expected_words: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "expected_source", "expected_words"),
+    [
+        ("Does dry needling help the Achilles?", "hksc_return_to_running", "needles"),
+        ("Can running on uneven surfaces cause problems?", "blog_achilles_after_running", "uneven terrain"),
+        ("How do I do pogo hops?", "athletic_edge_rehab", "pogos"),
+        ("Do I need an MRI or ultrasound?", "tempo_pt_runners", "rarely needed"),
+    ],
+)
+def test_in_scope_question_gets_a_relevant_passage(
+    kb,
+    question: str,
+    expected_source: str,  # noqa: ANN001
+    expected_words: str,
+) -> None:
     answer = kb.answer_for_question(question)
     assert answer is not None
     assert answer.topic == "retrieved"
@@ -32,9 +40,16 @@ def test_in_scope_question_gets_a_relevant_passage(kb, question: str, expected_s
     assert len(answer.text.split()) <= 125
 
 
-@pytest.mark.parametrize("question", [
-    "what's a good banana bread recipe", "can I get a refund", "who won the football", "", "?!",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's a good banana bread recipe",
+        "can I get a refund",
+        "who won the football",
+        "",
+        "?!",
+    ],
+)
 def test_out_of_scope_question_gets_none(kb, question: str) -> None:  # noqa: ANN001
     assert kb.answer_for_question(question) is None
 

@@ -1,4 +1,5 @@
 """Sources: the manifest, web-debris cleaning, and passages that point into the original text."""
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,22 @@ from knowledge.errors import SourceError
 from knowledge.sources import display_text, load_manifest, split_passages
 
 DEBRIS = [
-    r"top of page", r"bottom of page", r"Written [Bb]y", r"\.jpe?g", r"Read More", r"^\s*Previous\s*$",
-    r"^\s*Next\s*$", r"\d+ hours ago", r"\d+ min read", r"amy45210", r"Blood Flow Restriction Training",
-    r"Thoracic Mobility", r"Atlanta Runners: When Can You Start", r"Progressive Achilles rehab exercise",
-    r"---\|", r"\| Prevention Tips \|",
+    r"top of page",
+    r"bottom of page",
+    r"Written [Bb]y",
+    r"\.jpe?g",
+    r"Read More",
+    r"^\s*Previous\s*$",
+    r"^\s*Next\s*$",
+    r"\d+ hours ago",
+    r"\d+ min read",
+    r"amy45210",
+    r"Blood Flow Restriction Training",
+    r"Thoracic Mobility",
+    r"Atlanta Runners: When Can You Start",
+    r"Progressive Achilles rehab exercise",
+    r"---\|",
+    r"\| Prevention Tips \|",
 ]
 
 
@@ -41,7 +54,7 @@ def test_passages_point_into_the_original_text(docs) -> None:  # noqa: ANN001
         assert len(passages) >= 8
         previous_end = 0
         for passage in passages:
-            assert doc.text[passage.start:passage.end] == passage.text
+            assert doc.text[passage.start : passage.end] == passage.text
             assert passage.start >= previous_end  # in order, never overlapping
             previous_end = passage.end
             assert len(passage.text.split()) <= 110
@@ -54,7 +67,7 @@ def test_stored_passages_match_their_source(kb_url: str) -> None:
         passages = session.scalars(select(models.Passage)).all()
         assert passages
         for passage in passages:
-            assert texts[passage.source_id][passage.start_char:passage.end_char] == passage.text
+            assert texts[passage.source_id][passage.start_char : passage.end_char] == passage.text
     engine.dispose()
 
 
@@ -92,6 +105,7 @@ def test_manifest_errors_name_the_line(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Some text about tendons.\n", encoding="utf-8")
     (tmp_path / "manifest.yml").write_text(
         "sources:\n  - id: one\n    file: a.txt\n    title: A\n    publisher: P\n    kind: newspaper\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(SourceError, match=r"manifest\.yml:6: kind 'newspaper' is not one of"):
         load_manifest(tmp_path)

@@ -1,0 +1,139 @@
+"""Rasa NLU component: deterministic red-flag detection on every message, overriding the intent classifier."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.triage.detect import Detection, detect_red_flags
+from bot.triage.flags import CLASSIFIER_FLAG
+
+logger = logging.getLogger(__name__)
+
+RED_FLAGS_PROPERTY = "red_flags"
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def _top_classifier_intent(message: Message) -> str | None:
+    """The classifier's best intent, looking past nlu_fallback (FallbackClassifier puts it first)."""
+    for entry in message.get(INTENT_RANKING_KEY) or []:
+        name = entry.get(INTENT_NAME_KEY)
+        if name and name != FALLBACK_INTENT:
+            return name
+    intent = message.get(INTENT) or {}
+    name = intent.get(INTENT_NAME_KEY)
+    return name if name != FALLBACK_INTENT else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RedFlagDetector(GraphComponent):
+    """Sets intent red_flag (confidence 1.0), red_flag entities and the `red_flags` property.
+
+    Either signal escalates: a pattern match (bot/triage/red_flags.yml), or the classifier's top intent red_flag
+    (flag "classifier", level same_day). One exception, the veto: when the classifier says red_flag but the
+    detector found only negated mentions ("I didn't hear a pop"), the message is not escalated.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "intent": "red_flag",            # the intent set when a red flag is found
+            "classifier_level": "same_day",  # the level when only the classifier saw a red flag
+            "veto_on_negation": True,        # negated-only mentions cancel the classifier's red_flag
+        }
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RedFlagDetector":
+        detect_red_flags("warm up")  # compile the patterns once, when the model loads, not on the first message
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data passes through unchanged: the detector has nothing to learn."""
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._process_one(message)
+        return messages
+
+    # ------------------------------------------------------------------
+    def _process_one(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        if text.startswith("/"):  # a button payload such as /affirm: the intent is given, nothing to detect
+            return
+        try:
+            detection = detect_red_flags(text, doc=message.get(SPACY_DOCS[TEXT]))
+        except Exception:  # noqa: BLE001 - detection must never break NLU; the classifier still decides
+            logger.exception("red-flag detection failed on a message; falling back to the intent classifier")
+            detection = Detection()
+        classifier_red_flag = _top_classifier_intent(message) == self.config["intent"]
+        result = detection.to_dict()
+        if detection.flags:
+            result["source"] = "detector+classifier" if classifier_red_flag else "detector"
+            self._escalate(message, detection, result)
+        elif classifier_red_flag and self.config["veto_on_negation"] and detection.negated:
+            result["source"] = "veto"
+            self._veto(message)
+            logger.info("classifier red_flag vetoed: only negated mentions %s", detection.negated_flags)
+        elif classifier_red_flag:
+            result.update(level=self.config["classifier_level"], flags=[CLASSIFIER_FLAG], source="classifier")
+            self._escalate(message, detection, result)
+        else:
+            result["source"] = None
+        message.set(RED_FLAGS_PROPERTY, result, add_to_output=True)
+
+    def _escalate(self, message: Message, detection: Detection, result: dict) -> None:
+        name = self.config["intent"]
+        intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(intent)] + ranking, add_to_output=True)
+        text = message.get(TEXT) or ""
+        entities = list(message.get(ENTITIES) or [])
+        for span in detection.spans:
+            start, end = span.start, span.end
+            if text[start:end].lower() != span.text:
+                found = text.lower().find(span.text) if span.text else -1
+                start, end = (found, found + len(span.text)) if found >= 0 else (0, len(text))
+            entities.append({
+                "entity": "red_flag", "value": span.flag, "start": start, "end": end,
+                "confidence_entity": 1.0, "extractor": type(self).__name__,
+            })
+        if not detection.spans and result.get("flags") == [CLASSIFIER_FLAG]:
+            entities.append({"entity": "red_flag", "value": CLASSIFIER_FLAG, "start": 0, "end": len(text),
+                             "confidence_entity": 1.0, "extractor": type(self).__name__})
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    def _veto(self, message: Message) -> None:
+        name = self.config["intent"]
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if current != FALLBACK_INTENT:
+            best = next((r for r in ranking if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT), None)
+            intent = dict(best) if best else {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

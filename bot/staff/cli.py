@@ -22,7 +22,7 @@ def _create_user(args: argparse.Namespace) -> int:
             print("error: the two passwords differ; nothing created", file=sys.stderr)
             return 2
     engine = staff_engine()
-    with Session(bind=engine, future=True) as session:
+    with Session(bind=engine, future=True, expire_on_commit=False) as session:
         try:
             user = create_user(session, args.name, password, args.role)
             session.commit()

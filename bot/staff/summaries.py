@@ -21,6 +21,7 @@ from bot.staff.models import (
     ConversationText,
     ConversationTopic,
     LowConfidenceMessage,
+    Review,
     SummaryState,
 )
 from bot.topics import card_for_intent
@@ -51,6 +52,7 @@ SEARCH = ConversationText.__table__
 LOWCONF = LowConfidenceMessage.__table__
 STATE = SummaryState.__table__
 ESCALATIONS = Escalation.__table__
+REVIEWS = Review.__table__
 
 
 @lru_cache(maxsize=1)
@@ -260,6 +262,10 @@ def refresh_batch(conn: Connection, batch_size: int = 5000) -> int:
     for row in rows:
         _apply_event(drafts[row.sender_id], row.id, row.type_name, row.timestamp, row.intent_name,
                      row.action_name, parse_event(row.data), low_conf_rows)
+    new_senders = [s for s, d in drafts.items() if not d.exists]
+    for chunk in _chunks(new_senders):  # reviewed before the summary existed (or summaries rebuilt)
+        for (sender,) in conn.execute(select(REVIEWS.c.sender_id).where(REVIEWS.c.sender_id.in_(chunk)).distinct()):
+            drafts[sender].row["reviewed"] = True
     levels = _escalation_levels(conn, [s for s, d in drafts.items() if not d.exists or s in escalated_senders])
     for sender, level in levels.items():
         drafts[sender].row["escalated"], drafts[sender].row["escalation_level"] = True, level

@@ -57,11 +57,17 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = load_secret_key()
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", os.environ.get("CLINIC_COOKIE_SAMESITE", "Lax"))
-    app.config.setdefault("SESSION_COOKIE_SECURE", os.environ.get("CLINIC_SECURE_COOKIES", "") == "1")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME",
-                          timedelta(hours=float(os.environ.get("CLINIC_STAFF_SESSION_HOURS", "8"))))
+    # Flask's defaults are replaced (not setdefault: Flask has already set them); a value given in
+    # create_app(config) other than Flask's default is kept.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+        samesite = os.environ.get("CLINIC_COOKIE_SAMESITE", "Lax").capitalize()
+        app.config["SESSION_COOKIE_SAMESITE"] = samesite if samesite in ("Lax", "Strict") else "Lax"
+    if not app.config.get("SESSION_COOKIE_SECURE"):
+        app.config["SESSION_COOKIE_SECURE"] = os.environ.get("CLINIC_SECURE_COOKIES", "") == "1"
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):  # Flask's default
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+            hours=float(os.environ.get("CLINIC_STAFF_SESSION_HOURS", "8")))
     # CSRF is checked by the console itself (below), so other parts of the web app keep their own rules.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
@@ -296,10 +302,13 @@ def review() -> Any:
     sender_id = request.form.get("sender_id", "")
     reviewed = request.form.get("reviewed", "1") == "1"
     note = (request.form.get("note") or "").strip()[:2000] or None
+    refresh()
     with engine().begin() as conn:
         if reviewed:
             conn.execute(Review.__table__.insert().values(sender_id=sender_id, reviewer=g.user.username,
                                                           note=note, created_at=utcnow()))
+        else:  # the audit log keeps the history; the reviews table says what stands now
+            conn.execute(Review.__table__.delete().where(Review.__table__.c.sender_id == sender_id))
         conn.execute(SUMMARY.update().where(SUMMARY.c.sender_id == sender_id).values(reviewed=reviewed))
         audit.record(conn, g.user.username, "review" if reviewed else "unreview", sender_id)
     return redirect(url_for("staff.transcript", sender_id=sender_id))

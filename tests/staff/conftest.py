@@ -17,6 +17,14 @@ PASSWORDS = {"sam": "sam-password-1", "ada": "ada-password-1"}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with its production cost takes ~0.3 s a hash; tests use a cheap setting of the same scheme."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("bot.staff.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def staff_db(clinic_db: str) -> Iterator[str]:
     """A fresh clinic database (SQLite) with the console's tables, the events table and two accounts."""

@@ -1,5 +1,5 @@
 // Escalation queue: re-read the JSON endpoint every 5 s and redraw the table.
-// Everything from the server is written with textContent, never innerHTML: it is user text.
+// Everything from the server is written with textContent (never as HTML): it is user text.
 (function () {
   "use strict";
   var table = document.getElementById("escalations");

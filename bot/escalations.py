@@ -30,3 +30,101 @@ class Escalation(Base):
     notified = Column(Boolean, nullable=False, default=False)       # the staff notifier succeeded
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Storing escalations. Every function commits before it returns, so nothing is lost if the person leaves.
+
+MAX_MESSAGE_CHARS = 10_000
+MAX_FIELD_CHARS = 255
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    return None if value is None else str(value)[:limit]
+
+
+def escalation_payload(escalation: Escalation, event: str = "created") -> dict:
+    """The escalation as JSON for staff notifications (no contact details: those stay in the console)."""
+    return {
+        "event": event,
+        "id": escalation.id,
+        "conversation_id": escalation.conversation_id,
+        "channel": escalation.channel,
+        "level": escalation.level,
+        "flags": [f for f in (escalation.flags or "").split(",") if f],
+        "message": escalation.message,
+        "status": escalation.status,
+        "has_contact": bool(escalation.contact_details),
+        "consent": escalation.consent,
+        "created_at": escalation.created_at.isoformat() if escalation.created_at else None,
+    }
+
+
+def create_escalation(conversation_id: str, level: str, flags: list[str], message: str,
+                      channel: str | None = None) -> Escalation:
+    """Insert and commit a new open escalation; returns it (detached, with its id)."""
+    from bot.db import clinic_session
+
+    with clinic_session() as session:
+        escalation = Escalation(
+            conversation_id=_clip(conversation_id or "unknown", MAX_FIELD_CHARS),
+            channel=_clip(channel, 64),
+            level=level,
+            flags=",".join(flags) or "unspecified",
+            message=_clip(message or "", MAX_MESSAGE_CHARS),
+        )
+        session.add(escalation)
+        session.flush()
+    return escalation
+
+
+def add_flags(escalation_id: int, level: str, flags: list[str], message: str) -> Escalation | None:
+    """A later red flag in the same conversation: raise the level if more severe, add flags, keep the message."""
+    from bot.db import clinic_session
+    from bot.triage.flags import level_rank
+
+    with clinic_session() as session:
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is None:
+            return None
+        known = [f for f in escalation.flags.split(",") if f]
+        escalation.flags = ",".join(known + [f for f in flags if f not in known])
+        if level_rank(level) < level_rank(escalation.level):
+            escalation.level = level
+        note = f"later message: {_clip(message or '', 2_000)}"
+        escalation.notes = f"{escalation.notes}\n{note}" if escalation.notes else note
+    return escalation
+
+
+def set_notified(escalation_id: int, notified: bool) -> None:
+    from bot.db import clinic_session
+
+    with clinic_session() as session:
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is not None:
+            escalation.notified = bool(notified)
+
+
+def add_contact(escalation_id: int, name: str | None, details: str | None, consent: bool) -> Escalation:
+    """Record consent, and the contact details only with consent. Raises if the escalation does not exist."""
+    from bot.db import clinic_session
+
+    with clinic_session() as session:
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is None:
+            raise LookupError(f"escalation {escalation_id} not found; it must be created before contact details")
+        escalation.consent = bool(consent)
+        if consent:
+            escalation.contact_name = _clip(name, MAX_FIELD_CHARS)
+            escalation.contact_details = _clip(details, MAX_FIELD_CHARS)
+        else:
+            escalation.contact_name = None
+            escalation.contact_details = None
+    return escalation
+
+
+def get_escalation(escalation_id: int) -> Escalation | None:
+    from bot.db import clinic_session
+
+    with clinic_session() as session:
+        return session.get(Escalation, escalation_id)

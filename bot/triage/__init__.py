@@ -1,0 +1,1 @@
+"""Red-flag triage: the flag data file, detection, advice and escalation records (no Rasa here)."""

@@ -1,0 +1,154 @@
+"""Escalation actions: immediate advice, the escalation record, the contact offer and the contact form."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.triage import advice
+from bot.triage.escalate import (
+    clean_name,
+    is_cancel,
+    merge_with_history,
+    normalise_contact,
+    open_escalation,
+    save_contact,
+)
+
+CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
+YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
+
+
+def _earlier_flags(tracker: Tracker) -> set[str]:
+    """Flags and signals of the earlier user messages of this conversation (from their parse data)."""
+    seen: set[str] = set()
+    user_events = [e for e in tracker.events if e.get("event") == "user"]
+    for event in user_events[:-1]:
+        red_flags = (event.get("parse_data") or {}).get("red_flags") or {}
+        seen.update(red_flags.get("flags") or [])
+        seen.update(red_flags.get("signals") or [])
+    return seen
+
+
+def _escalation_id(tracker: Tracker) -> int | None:
+    try:
+        return int(tracker.get_slot("escalation_id"))
+    except (TypeError, ValueError):
+        return None
+
+
+class ActionEscalate(Action):
+    """Advice first, then the record (committed), then staff notification, then the offer to be contacted."""
+
+    def name(self) -> str:
+        return "action_escalate"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        latest = tracker.latest_message or {}
+        text = latest.get("text") or ""
+        red_flags = latest.get("red_flags") or {}
+        level, flags = merge_with_history(red_flags.get("level"), list(red_flags.get("flags") or []), text,
+                                          _earlier_flags(tracker))
+        dispatcher.utter_message(text=advice.advice_text(level, flags))
+        channel = latest.get("input_channel") or tracker.get_latest_input_channel()
+        result = open_escalation(tracker.sender_id, channel, level, flags, text,
+                                 open_escalation_id=_escalation_id(tracker) if tracker.get_slot("escalation_open") else None)
+        events: list[EventType] = []
+        if tracker.active_loop.get("name"):
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]  # a red flag interrupts the contact form
+        shown_level = result.level
+        events += [SlotSet("escalation_open", True), SlotSet("escalation_level", shown_level)]
+        if result.escalation_id is not None:
+            events.append(SlotSet("escalation_id", str(result.escalation_id)))
+        if result.stored and result.new:
+            dispatcher.utter_message(text=advice.line("offer_contact"), buttons=YES_NO_BUTTONS)
+        elif result.stored:
+            dispatcher.utter_message(text="I have added this to your earlier message for the clinic's team.")
+        else:
+            dispatcher.utter_message(text=advice.line("offer_contact_unavailable"))
+        return events
+
+
+class ActionEscalationDeclined(Action):
+    """No to the contact offer: polite, and the key advice once more."""
+
+    def name(self) -> str:
+        return "action_escalation_declined"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        level = tracker.get_slot("escalation_level") or "same_day"
+        dispatcher.utter_message(text=advice.line("declined", advice=advice.level_advice(level)))
+        return []
+
+
+class ValidateContactForm(FormValidationAction):
+    """Name, then phone or email, then consent. "stop", "cancel" or "no" ends the form politely."""
+
+    def name(self) -> str:
+        return "validate_contact_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        text = (tracker.latest_message or {}).get("text")
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if requested in ("contact_name", "contact_details") and (is_cancel(text) or intent == "deny"):
+            # ending the form: action_submit_contact sees no consent and says so politely
+            return [SlotSet("contact_cancelled", True), *[SlotSet(s, None) for s in CONTACT_SLOTS],
+                    SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> dict[str, Any]:
+        name = clean_name(value if isinstance(value, str) else None)
+        if name is None:
+            dispatcher.utter_message(text='Sorry, I didn\'t catch a name. Please type the name the clinic should ask '
+                                          'for (up to 100 characters), or "stop" to skip.')
+            return {"contact_name": None}
+        return {"contact_name": name}
+
+    def validate_contact_details(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        details = normalise_contact(value if isinstance(value, str) else None)
+        if details is None:
+            dispatcher.utter_message(text='That doesn\'t look like a phone number or an email address. Please type '
+                                          'a phone number (for example 07700 900123) or an email address (for '
+                                          'example name@example.com), or "stop" to skip.')
+            return {"contact_details": None}
+        return {"contact_details": details}
+
+    def validate_contact_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"contact_consent": None}
+        return {"contact_consent": bool(value)}
+
+
+class ActionSubmitContact(Action):
+    """Store consent and (with consent) the details, COMMITTED, before saying the clinic will get in touch."""
+
+    def name(self) -> str:
+        return "action_submit_contact"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        level = tracker.get_slot("escalation_level") or "same_day"
+        clear = [SlotSet(s, None) for s in CONTACT_SLOTS] + [SlotSet("contact_cancelled", None)]
+        name, details = tracker.get_slot("contact_name"), tracker.get_slot("contact_details")
+        consent = tracker.get_slot("contact_consent")
+        if tracker.get_slot("contact_cancelled") or not (name and details) and consent is None:
+            dispatcher.utter_message(text=advice.line("cancelled") + "\n" + advice.reminder_text(level))
+            return clear
+        if consent is not True:
+            save_contact(_escalation_id(tracker), None, None, False, tracker.sender_id, level)
+            dispatcher.utter_message(text=advice.line("no_consent") + "\n" + advice.reminder_text(level))
+            return clear
+        stored = save_contact(_escalation_id(tracker), name, details, True, tracker.sender_id, level,
+                              (tracker.latest_message or {}).get("text") or "")
+        if stored:
+            dispatcher.utter_message(text=advice.line("contact_saved", contact_name=name, contact_details=details)
+                                     + "\n" + advice.reminder_text(level))
+        else:
+            dispatcher.utter_message(text=advice.line("contact_failed") + "\n" + advice.reminder_text(level))
+        return clear

@@ -1,0 +1,118 @@
+"""Open an escalation: store it (committed first), then notify staff; later add consented contact details."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot import escalations
+from bot.notify import Notifier, notify_staff
+from bot.triage.detect import detect_red_flags
+from bot.triage.flags import CLASSIFIER_FLAG, level_rank
+
+logger = logging.getLogger(__name__)
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+CANCEL_WORDS = {"stop", "cancel", "no", "quit", "exit", "nevermind", "never mind", "no thanks", "no thank you",
+                "nope", "forget it", "don't", "dont", "i'd rather not", "rather not", "skip"}
+
+
+@dataclass(frozen=True)
+class EscalationResult:
+    escalation_id: int | None   # None when the database could not store it
+    level: str
+    flags: list[str]
+    stored: bool
+    notified: bool
+    new: bool
+
+
+def merge_with_history(level: str | None, flags: list[str], text: str, previous: Iterable[str]) -> tuple[str, list[str]]:
+    """Add conversation-level flags (chest symptoms now + a calf sign in an earlier turn -> emergency)."""
+    previous = set(previous)
+    if previous:
+        try:
+            detection = detect_red_flags(text, previous=previous)
+        except Exception:  # noqa: BLE001 - the per-message result is still used
+            logger.exception("red-flag detection with history failed; using the message's own flags")
+            detection = None
+        if detection and detection.flags:
+            flags = list(dict.fromkeys(detection.flags + [f for f in flags if f not in detection.flags]))
+            if level_rank(detection.level) < level_rank(level):
+                level = detection.level
+    return (level or "same_day"), (flags or [CLASSIFIER_FLAG])
+
+
+def open_escalation(conversation_id: str, channel: str | None, level: str, flags: list[str], message: str,
+                    open_escalation_id: int | None = None, notifiers: Sequence[Notifier] | None = None) -> EscalationResult:
+    """Commit the escalation, then notify. A later, not more severe flag in the same conversation updates the
+    open record without paging staff again. Never raises."""
+    try:
+        if open_escalation_id:
+            existing = escalations.get_escalation(open_escalation_id)
+            if existing is not None and level_rank(level) >= level_rank(existing.level):
+                updated = escalations.add_flags(open_escalation_id, level, flags, message)
+                return EscalationResult(open_escalation_id, existing.level, flags, True,
+                                        bool(updated is not None and updated.notified), False)
+        record = escalations.create_escalation(conversation_id, level, flags, message, channel)
+    except Exception:  # noqa: BLE001 - the advice has been given; the person is told to call the clinic
+        logger.exception("could not store the escalation for conversation %s (level %s, flags %s)",
+                         conversation_id, level, flags)
+        notify_staff({"event": "store_failed", "id": None, "conversation_id": conversation_id, "channel": channel,
+                      "level": level, "flags": flags, "message": message}, notifiers)
+        return EscalationResult(None, level, flags, False, False, True)
+    notified = notify_staff(escalations.escalation_payload(record, "created"), notifiers)
+    if notified:
+        try:
+            escalations.set_notified(record.id, True)
+        except Exception:  # noqa: BLE001 - the record exists; only the notified mark is missing
+            logger.exception("could not mark escalation %s as notified", record.id)
+            notified = False
+    return EscalationResult(record.id, level, flags, True, notified, True)
+
+
+def save_contact(escalation_id: int | None, name: str | None, details: str | None, consent: bool,
+                 conversation_id: str = "", level: str = "same_day", message: str = "",
+                 notifiers: Sequence[Notifier] | None = None) -> bool:
+    """Commit consent (and details only with consent). Returns False if nothing could be stored."""
+    try:
+        if escalation_id is None:  # the first attempt to store failed: try again now
+            escalation_id = escalations.create_escalation(conversation_id, level, [CLASSIFIER_FLAG], message).id
+        record = escalations.add_contact(escalation_id, name, details, consent)
+    except Exception:  # noqa: BLE001 - the person is told we could not save, and given the phone number
+        logger.exception("could not store contact details for escalation %s", escalation_id)
+        return False
+    if consent:
+        notify_staff(escalations.escalation_payload(record, "contact_added"), notifiers)
+    return True
+
+
+def is_cancel(text: str | None) -> bool:
+    """The person wants out of the contact form ("stop", "cancel", "no")."""
+    cleaned = re.sub(r"[^\w' ]+", " ", (text or "").lower()).strip()
+    return cleaned in CANCEL_WORDS
+
+
+def normalise_contact(text: str | None) -> str | None:
+    """A phone number (7-15 digits) or an email address in canonical form, or None if it is neither."""
+    value = re.sub(r"<[^>]*>", "", (text or "")).strip().strip(".,;")
+    if not value or len(value) > 254:
+        return None
+    if "@" in value:
+        return value.lower() if EMAIL_RE.match(value) else None
+    if not re.fullmatch(r"[+()\d][\d\s().\-]{5,24}", value):
+        return None
+    digits = re.sub(r"\D", "", value)
+    if not 7 <= len(digits) <= 15:
+        return None
+    return ("+" if value.startswith("+") else "") + digits
+
+
+def clean_name(text: str | None) -> str | None:
+    """A plausible name: plain text, 1-100 characters, with at least one letter."""
+    value = re.sub(r"<[^>]*>", "", (text or "")).strip()
+    value = re.sub(r"\s+", " ", value)
+    if not value or len(value) > 100 or not re.search(r"[^\W\d_]", value) or value.startswith("/"):
+        return None
+    return value

@@ -31,7 +31,7 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer, preface: str |
     parts = [preface] if preface else []
     parts.append(answer.text)
     if answer.disagreement:
-        parts.append(f"Where the sources differ: {answer.disagreement}")
+        parts.append(answer.disagreement)  # the note starts "The clinic's sources differ here: ..."
     parts.append(sources_line(answer))
     buttons = [{"title": title, "payload": payload} for title, payload in answer.follow_ups[:2]]
     if offer_more and answer.has_more:

@@ -241,14 +241,18 @@ def _sources_for(t: _Topic, sections: list[str]) -> list[SourceRef]:
     return [kb.sources[s] for s in dict.fromkeys(ordered)]
 
 
-def _disagreement_text(t: _Topic) -> str | None:
+def _disagreement_text(t: _Topic, with_quotes: bool = False) -> str | None:
+    """The note naming both sides by publisher; 'tell me more' adds each side's verbatim words."""
     if not t.disagreement:
         return None
     kb = _kb()
     note, sides = t.disagreement
-    said = "; ".join(
-        f"{kb.sources[source].publisher}: \u201c{' '.join(quote.split())}\u201d" for source, quote in sides
-    )
+    if with_quotes:
+        said = "; ".join(
+            f"{kb.sources[source].publisher}: \u201c{' '.join(quote.split())}\u201d" for source, quote in sides
+        )
+    else:
+        said = "; ".join(dict.fromkeys(kb.sources[source].publisher for source, _ in sides))
     return f"{note} ({said})"
 
 
@@ -285,7 +289,7 @@ def more_for_topic(topic: str, tendinopathy_type: str | None = None) -> Answer:
         topic=t.id,
         text=text,
         sources=_sources_for(t, sections),
-        disagreement=_disagreement_text(t),
+        disagreement=_disagreement_text(t, with_quotes=True),
         follow_ups=_follow_ups(t),
         has_more=False,
     )

@@ -17,6 +17,10 @@ NOT_COVERED = (
 )
 
 
+EMPTY_MESSAGE = ("I didn't receive any text. Please type your question about your Achilles, for example "
+                 "\"can I keep running?\" or \"do heel lifts help?\".")
+
+
 def offer_team_buttons() -> list[dict[str, str]]:
     return [{"title": "Ask the clinic's team", "payload": "/request_human"}]
 
@@ -29,7 +33,10 @@ class ActionFallbackRetrieve(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         question = (tracker.latest_message or {}).get("text") or ""
-        answer = answer_for_question(question) if question.strip() and not question.startswith("/") else None
+        if not question.strip():
+            dispatcher.utter_message(text=EMPTY_MESSAGE)
+            return []
+        answer = answer_for_question(question) if not question.startswith("/") else None
         if answer is not None:
             send_answer(dispatcher, answer, preface=escalation_reminder(tracker), offer_more=False)
             return []

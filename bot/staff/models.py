@@ -52,7 +52,7 @@ class ConversationSummary(Base):
     __tablename__ = "conversation_summaries"
 
     sender_id = Column(String(255), primary_key=True)
-    channel = Column(String(64), nullable=True, index=True)
+    channel = Column(String(64), nullable=True)
     started_at = Column(DateTime, nullable=False, index=True)
     started_day = Column(String(10), nullable=False, index=True)  # YYYY-MM-DD (UTC), for per-day charts
     last_event_at = Column(DateTime, nullable=False, index=True)
@@ -60,16 +60,25 @@ class ConversationSummary(Base):
     bot_messages = Column(Integer, nullable=False, default=0)
     topics = Column(Text, nullable=False, default="")  # comma-separated card ids, for display
     first_message = Column(Text, nullable=True)  # a preview for the list
-    escalated = Column(Boolean, nullable=False, default=False, index=True)
+    escalated = Column(Boolean, nullable=False, default=False)
     escalation_level = Column(String(32), nullable=True)
     red_flag = Column(Boolean, nullable=False, default=False)
-    fallback = Column(Boolean, nullable=False, default=False, index=True)
-    low_confidence = Column(Boolean, nullable=False, default=False, index=True)
+    fallback = Column(Boolean, nullable=False, default=False)
+    low_confidence = Column(Boolean, nullable=False, default=False)
     min_confidence = Column(Float, nullable=True)
-    reviewed = Column(Boolean, nullable=False, default=False, index=True)
+    reviewed = Column(Boolean, nullable=False, default=False)
     last_event_id = Column(Integer, nullable=False, default=0)
 
-    __table_args__ = (Index("ix_conversation_summaries_started_sender", "started_at", "sender_id"),)
+    # Each filter column leads an index that ends in the list's sort order, so a filtered page is read
+    # straight off the index (and counted from it) instead of sorting the matches.
+    __table_args__ = (
+        Index("ix_conversation_summaries_started_sender", "started_at", "sender_id"),
+        Index("ix_conversation_summaries_channel", "channel", "started_at"),
+        Index("ix_conversation_summaries_escalated", "escalated", "started_at"),
+        Index("ix_conversation_summaries_fallback", "fallback", "started_at"),
+        Index("ix_conversation_summaries_low_confidence", "low_confidence", "started_at"),
+        Index("ix_conversation_summaries_reviewed", "reviewed", "started_at"),
+    )
 
 
 class ConversationTopic(Base):

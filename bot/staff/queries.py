@@ -1,11 +1,12 @@
 """The console's read queries: the conversation list, one transcript, the escalation queue, analytics."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from bot.staff.models import ConversationText, ConversationTopic, LowConfidenceMessage, MessageLabel, Tag
@@ -81,7 +82,7 @@ def _conditions(filters: ConversationFilters) -> list[Any]:
     if filters.max_messages is not None:
         conditions.append(s.user_messages <= filters.max_messages)
     if filters.topic:
-        conditions.append(exists().where(and_(TOPICS.c.topic == filters.topic, TOPICS.c.sender_id == s.sender_id)))
+        conditions.append(s.sender_id.in_(select(TOPICS.c.sender_id).where(TOPICS.c.topic == filters.topic)))
     if filters.escalated in ("yes", "no"):
         conditions.append(s.escalated.is_(filters.escalated == "yes"))
     if filters.quality == "fallback":
@@ -95,7 +96,7 @@ def _conditions(filters: ConversationFilters) -> list[Any]:
     if filters.reviewed in ("yes", "no"):
         conditions.append(s.reviewed.is_(filters.reviewed == "yes"))
     if filters.tag:
-        conditions.append(exists().where(and_(TAGS.c.tag == filters.tag, TAGS.c.sender_id == s.sender_id)))
+        conditions.append(s.sender_id.in_(select(TAGS.c.sender_id).where(TAGS.c.tag == filters.tag)))
     if filters.q:
         needle = filters.q.lower()
         conditions.append(or_(
@@ -119,8 +120,26 @@ def list_conversations(conn: Connection, filters: ConversationFilters, page: int
     return [dict(row) for row in rows], total
 
 
+_choices_cache: dict[str, tuple[float, dict[str, list[str]]]] = {}
+CHOICES_TTL = 60.0  # seconds: a new channel or tag shows up in the drop-downs within a minute
+
+
 def filter_choices(conn: Connection) -> dict[str, list[str]]:
-    """Distinct values for the filter drop-downs (channels, topics, tags)."""
+    """Distinct values for the filter drop-downs (channels, topics, tags), cached briefly per database."""
+    key = str(conn.engine.url)
+    cached = _choices_cache.get(key)
+    if cached and time.monotonic() - cached[0] < CHOICES_TTL:
+        return cached[1]
+    choices = _filter_choices(conn)
+    _choices_cache[key] = (time.monotonic(), choices)
+    return choices
+
+
+def forget_cached_choices() -> None:
+    _choices_cache.clear()
+
+
+def _filter_choices(conn: Connection) -> dict[str, list[str]]:
     return {
         "channels": [r[0] for r in conn.execute(select(SUMMARY.c.channel).where(SUMMARY.c.channel.is_not(None))
                                                 .distinct().order_by(SUMMARY.c.channel))],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from datetime import timedelta
 from functools import lru_cache, wraps
 from typing import Any
@@ -329,6 +330,7 @@ def tag() -> Any:
             conn.execute(table.insert().values(sender_id=sender_id, tag=name, created_by=g.user.username,
                                                created_at=utcnow()))
         audit.record(conn, g.user.username, "untag" if remove else "tag", sender_id, name)
+    queries.forget_cached_choices()  # the new tag belongs in the filter drop-down now
     return redirect(url_for("staff.transcript", sender_id=sender_id))
 
 
@@ -475,14 +477,25 @@ def api_escalation_update(escalation_id: int) -> Any:
 
 # ---------------------------------------------------------------- analytics
 
+_analytics_cache: dict[tuple[str, int], tuple[float, dict[str, Any], dict[str, str]]] = {}
+ANALYTICS_TTL = 60.0  # seconds: drawing five charts costs ~0.5 s; several staff share one drawing a minute
+
+
 @bp.get("/analytics")
 def analytics() -> Any:
     refresh()
     days = request.args.get("days", "30")
     days_n = min(max(int(days), 1), 366) if days.isdigit() else 30
-    with engine().connect() as conn:
-        numbers = queries.analytics(conn, days_n)
-    return render_template("staff/analytics.html", numbers=numbers, charts=charts.analytics_charts(numbers))
+    key = (str(engine().url), days_n)
+    cached = _analytics_cache.get(key)
+    if cached is None or time.monotonic() - cached[0] > ANALYTICS_TTL:
+        with engine().connect() as conn:
+            numbers = queries.analytics(conn, days_n)
+        cached = (time.monotonic(), numbers, charts.analytics_charts(numbers))
+        _analytics_cache[key] = cached
+    _, numbers, svgs = cached
+    return render_template("staff/analytics.html", numbers=numbers, charts=svgs,
+                           age=int(time.monotonic() - cached[0]))
 
 
 # ---------------------------------------------------------------- patients' rights (admin)

@@ -1,0 +1,101 @@
+"""Answer, follow-up, tell-me-more, fallback and session-start actions, run on trackers built with from_dict."""
+from __future__ import annotations
+
+from rasa_sdk.events import SessionStarted, SlotSet
+
+from actions.answer import ActionAnswerFollowup, ActionAnswerTopic, ActionTellMore
+from actions.fallback import ActionFallbackRetrieve, ActionOfferHuman
+from actions.session import ActionSessionStart
+from bot.clinic_profile import clinic_profile
+
+
+def only_text(dispatcher) -> str:
+    return "\n".join(message.get("text") or "" for message in dispatcher.messages)
+
+
+def test_topic_answer_names_its_sources_and_sets_the_last_topic(dispatcher, tracker_for, domain):
+    events = ActionAnswerTopic().run(dispatcher, tracker_for("do heel lifts help", "ask_heel_lifts"), domain)
+    assert events == [SlotSet("last_topic", "heel_lifts")]
+    [message] = dispatcher.messages
+    assert "Sources: Tempo Physical Therapy & Performance (Atlanta)" in message["text"]
+    assert "sources differ" in message["text"]
+    assert message["buttons"][0] == {"title": "Tell me more", "payload": "/tell_me_more"}
+    assert {"/ask_exercises", "/ask_footwear"} & {button["payload"] for button in message["buttons"]}
+    assert message["grounding"]["topic"] == "heel_lifts"
+    assert len(message["text"].split("Sources:")[0].split()) <= 190  # answer + differences note
+
+
+def test_known_tendinopathy_type_changes_the_stretching_advice(dispatcher, tracker_for, domain):
+    ActionAnswerTopic().run(dispatcher, tracker_for("stretch?", "ask_stretching"), domain)
+    plain = only_text(dispatcher)
+    insertional = type(dispatcher)()
+    ActionAnswerTopic().run(insertional, tracker_for("stretch?", "ask_stretching",
+                                                     slots={"tendinopathy_type": "insertional"}), domain)
+    assert only_text(insertional) != plain
+    assert "insertional" in only_text(insertional).lower()
+
+
+def test_follow_up_resolves_against_the_last_topic(dispatcher, tracker_for, domain):
+    tracker = tracker_for("and if it's chronic?", "followup",
+                          entities=[{"entity": "severity", "value": "chronic"}],
+                          slots={"last_topic": "recovery_time"})
+    ActionAnswerFollowup().run(dispatcher, tracker, domain)
+    assert "3–6 months" in only_text(dispatcher)
+
+
+def test_follow_up_without_context_asks_what_about(dispatcher, tracker_for, domain):
+    ActionAnswerFollowup().run(dispatcher, tracker_for("what about insertional?", "followup"), domain)
+    assert "Sources:" not in only_text(dispatcher)
+    assert "heel lifts" in only_text(dispatcher)
+
+
+def test_tell_me_more_gives_the_detail_with_the_quotes_of_both_sides(dispatcher, tracker_for, domain):
+    ActionTellMore().run(dispatcher, tracker_for("tell me more", "tell_me_more",
+                                                 slots={"last_topic": "keep_running"}), domain)
+    text = only_text(dispatcher)
+    assert "Sources:" in text and "“" in text  # verbatim words of each side
+    assert all(button["payload"] != "/tell_me_more" for button in dispatcher.messages[0]["buttons"])
+
+
+def test_open_escalation_is_repeated_before_any_answer(dispatcher, tracker_for, domain):
+    tracker = tracker_for("exercises?", "ask_exercises",
+                          slots={"escalation_open": True, "escalation_level": "same_day"})
+    ActionAnswerTopic().run(dispatcher, tracker, domain)
+    first_line = only_text(dispatcher).splitlines()[0].lower()
+    assert "today" in first_line or "urgent" in first_line
+
+
+def test_uncovered_question_says_so_and_offers_the_team(dispatcher, tracker_for, domain):
+    ActionFallbackRetrieve().run(dispatcher, tracker_for("what's a good banana bread recipe", "nlu_fallback"),
+                                 domain)
+    text = only_text(dispatcher)
+    assert "don't cover" in text and clinic_profile().phone in text
+    assert "Sources:" not in text
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Ask the clinic's team", "payload": "/request_human"}]
+
+
+def test_long_tail_question_gets_a_quoted_passage_with_its_source(dispatcher, tracker_for, domain):
+    ActionFallbackRetrieve().run(
+        dispatcher, tracker_for("can running on uneven trails cause achilles pain", "nlu_fallback"), domain)
+    assert "Sources:" in only_text(dispatcher)
+    assert "uneven" in only_text(dispatcher).lower()
+
+
+def test_empty_message_gets_a_clear_reply(dispatcher, tracker_for, domain):
+    ActionFallbackRetrieve().run(dispatcher, tracker_for("   ", None), domain)
+    assert "didn't receive any text" in only_text(dispatcher)
+
+
+def test_offer_human_uses_the_clinic_profile(dispatcher, tracker_for, domain):
+    ActionOfferHuman().run(dispatcher, tracker_for("can i talk to someone", "request_human"), domain)
+    profile = clinic_profile()
+    assert profile.phone in only_text(dispatcher) and profile.booking_url in only_text(dispatcher)
+
+
+def test_session_start_shows_the_disclaimer_and_keeps_an_open_escalation(dispatcher, tracker_for, domain):
+    tracker = tracker_for("hi", "greet", slots={"escalation_open": True, "escalation_level": "same_day"})
+    events = ActionSessionStart().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_disclaimer"
+    assert events[0] == SessionStarted()
+    assert SlotSet("escalation_open", True) in events
+    assert "not a diagnosis" in domain["responses"]["utter_disclaimer"][0]["text"]

@@ -1,4 +1,10 @@
-"""Website widget channel: Rasa's socket.io connector, but each bot message arrives whole, with its metadata.
+"""Website widget channel: Rasa's socket.io connector, fixed for session persistence, and each bot message
+arrives whole, with its metadata.
+
+Rasa 3.6's `session_request` handler calls python-socketio's `enter_room` without awaiting it; since
+python-socketio 5.10 that is a coroutine, so the browser never joins its session's room and, with
+session_persistence on, never receives a reply. This connector awaits it, and only accepts session ids of
+the form it hands out (32 hex digits), so a client cannot join another connection's room.
 
 Rasa's SocketIOOutput splits a text at every blank line into separate messages and drops the message's
 metadata, so the widget could neither keep an answer together with its "Sources:" line nor see the
@@ -9,8 +15,11 @@ credentials.yml names this class by module path: `bot.channels.socketio.ClinicSo
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +31,7 @@ from sanic import Blueprint
 logger = logging.getLogger(__name__)
 
 # Keys of Rasa's message dict that are content, not metadata (see OutputChannel.send_response).
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 CONTENT_KEYS = {"text", "buttons", "quick_replies", "elements", "image", "attachment", "custom"}
 
 
@@ -77,7 +87,16 @@ class ClinicSocketIOInput(SocketIOInput):
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
 
-        # Replaces Rasa's handler for the same event (python-socketio keeps one handler per event).
+        # These replace Rasa's handlers for the same events (python-socketio keeps one handler per event).
+        async def session_request(sid: str, data: dict | None) -> None:
+            wanted = (data or {}).get("session_id")
+            session_id = wanted if isinstance(wanted, str) and SESSION_ID.match(wanted) else uuid.uuid4().hex
+            if self.session_persistence:
+                entered = sio.enter_room(sid, session_id)
+                if inspect.isawaitable(entered):  # a coroutine in python-socketio >= 5.10
+                    await entered
+            await sio.emit("session_confirm", session_id, room=sid)
+
         async def handle_message(sid: str, data: dict) -> None:
             if self.session_persistence:
                 if not data.get("session_id"):
@@ -95,5 +114,6 @@ class ClinicSocketIOInput(SocketIOInput):
             await on_new_message(UserMessage(data.get("message", ""), output, sender_id,
                                              input_channel=self.name(), metadata=metadata))
 
+        sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         return socketio_webhook

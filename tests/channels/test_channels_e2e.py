@@ -248,7 +248,8 @@ def test_conversation_log_records_the_channel_of_every_user_message(channel_bot)
         client.emit("session_request", {"session_id": None})
         channel_bot.telegram.wait_for(lambda _: confirmed, 20)
         client.emit("user_uttered", {"message": "do heel lifts help?", "session_id": confirmed[0]})
-        channel_bot.telegram.wait_for(lambda _: replies, TIMEOUT)
+        channel_bot.telegram.wait_for(lambda _: [r for r in replies if "Sources:" in (r.get("text") or "")],
+                                      TIMEOUT)
     finally:
         client.disconnect()
     sourced = next(r for r in replies if "Sources:" in (r.get("text") or ""))

@@ -1,9 +1,13 @@
 """Channel-neutral message shaping: splitting long texts, numbered options, mapping "2" back to a payload."""
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 UNSUPPORTED_INPUT_REPLY = (
     "Sorry, I can only read text messages. Please type your question about your Achilles tendon in words."
@@ -96,12 +100,38 @@ def offered_buttons(events: Iterable[Any]) -> list[dict[str, Any]] | None:
     return None
 
 
-def is_urgent(message_kwargs: dict[str, Any]) -> bool:
-    """True when the bot message carries red-flag triage metadata of an urgent level."""
+LEVELS_BY_SEVERITY = ("emergency", "same_day", "soon")
+
+
+@lru_cache(maxsize=1)
+def triage_markers() -> dict[str, str]:
+    """level -> the first line of that level's advice (bot/triage/advice.yml), to recognise red-flag advice
+    in a message that carries no `triage` metadata (actions/escalation.py sends plain text)."""
+    try:
+        from bot.triage.advice import level_advice
+
+        return {level: level_advice(level).splitlines()[0].strip() for level in LEVELS_BY_SEVERITY}
+    except Exception as error:  # the widget and channels still work; they just cannot highlight the advice
+        logger.warning("red-flag advice markers unavailable (%s): urgent advice shown as plain text", error)
+        return {}
+
+
+def triage_level(text: str, message_kwargs: dict[str, Any]) -> str | None:
+    """The red-flag level of a bot message: its `triage` metadata, else the advice text it contains."""
     triage = message_kwargs.get("triage")
-    return isinstance(triage, dict) and triage.get("level") in URGENT_LEVELS
+    if isinstance(triage, dict) and triage.get("level"):
+        return str(triage["level"])
+    for level, marker in triage_markers().items():
+        if marker and marker in (text or ""):
+            return level
+    return None
+
+
+def is_urgent(text: str, message_kwargs: dict[str, Any]) -> bool:
+    """True for red-flag advice of an urgent level (emergency or same day)."""
+    return triage_level(text, message_kwargs) in URGENT_LEVELS
 
 
 def mark_urgent(text: str, message_kwargs: dict[str, Any]) -> str:
     """Put a warning sign in front of urgent red-flag advice on text-only channels."""
-    return f"⚠️ {text}" if is_urgent(message_kwargs) and not text.startswith("⚠️") else text
+    return f"⚠️ {text}" if is_urgent(text, message_kwargs) and not text.startswith("⚠️") else text

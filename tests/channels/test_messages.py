@@ -64,6 +64,14 @@ def test_offered_buttons_are_those_of_the_latest_bot_turn_only():
     assert offered_buttons(as_dicts) == BUTTONS
 
 
+def test_urgent_mark_recognises_the_escalation_advice_text_without_metadata():
+    from bot.triage.advice import level_advice
+
+    emergency = "That could be a tear.\n" + level_advice("emergency")
+    assert mark_urgent(emergency, {}).startswith("⚠️ ")
+    assert mark_urgent(level_advice("soon"), {}) == level_advice("soon")
+
+
 def test_urgent_mark_only_for_urgent_triage():
     assert mark_urgent("Call 999 now.", {"triage": {"level": "emergency"}}) == "⚠️ Call 999 now."
     assert mark_urgent("Book soon.", {"triage": {"level": "soon"}}) == "Book soon."

@@ -105,10 +105,16 @@
     // 1. the escalation action's metadata: {"triage": {"level": "emergency" | "same_day" | "soon"}}
     var metadata = message.metadata || {};
     if (metadata.triage && metadata.triage.level) { return metadata.triage.level; }
-    // 2. fallback for replies without it: a response named for red flags, or advice to call the emergency number
+    // 2. the first line of a level's advice (bot/triage/advice.yml, rendered into the page), most severe first
+    var text = String(message.text || "");
+    var markers = config.triageMarkers || {};
+    var levels = ["emergency", "same_day", "soon"];
+    for (var i = 0; i < levels.length; i++) {
+      if (markers[levels[i]] && text.indexOf(markers[levels[i]]) !== -1) { return levels[i]; }
+    }
+    // 3. last resort: a response named for red flags, or advice to call the emergency number
     var name = String(metadata.utter_action || metadata.template_name || "");
     if (/red_flag|emergency|escalat|urgent/.test(name)) { return "same_day"; }
-    var text = String(message.text || "");
     if (config.emergencyNumber) {
       var number = config.emergencyNumber.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       if (new RegExp("\\b(call|ring|dial)\\s+" + number + "\\b", "i").test(text)) { return "emergency"; }

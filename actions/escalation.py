@@ -57,8 +57,8 @@ class ActionEscalate(Action):
         result = open_escalation(tracker.sender_id, channel, level, flags, text,
                                  open_escalation_id=_escalation_id(tracker) if tracker.get_slot("escalation_open") else None)
         events: list[EventType] = []
-        if tracker.active_loop.get("name"):
-            events += [ActiveLoop(None), SlotSet("requested_slot", None)]  # a red flag interrupts the contact form
+        # Always closes the contact form: a red flag interrupts it (and the rules expect the same events each time).
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         shown_level = result.level
         events += [SlotSet("escalation_open", True), SlotSet("escalation_level", shown_level)]
         if result.escalation_id is not None:

@@ -1,4 +1,4 @@
-"""Benchmark the staff console on 100,000 conversations: summary build, then list/filter/search/page-N latency.
+"""Benchmark the staff console on 100,000 conversations: summary build, then list/filter/search/page-N.
 
     .venv/bin/python -m bench.staff_console [--conversations 100000] [--repeat 5]
 
@@ -63,11 +63,13 @@ def seed(engine, conversations: int, rng: random.Random) -> int:
             event_id += 1
             user = {"event": "user", "timestamp": t, "text": text, "input_channel": channel,
                     "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence},
-                                   "entities": [], "intent_ranking": [{"name": intent, "confidence": confidence}]}}
+                                   "entities": [],
+                                   "intent_ranking": [{"name": intent, "confidence": confidence}]}}
             rows.append({"sender_id": sender, "type_name": "user", "timestamp": t, "intent_name": intent,
                          "action_name": None, "data": json.dumps(user)})
             action = "action_fallback_retrieve" if fallback else "action_answer_topic"
-            rows.append({"sender_id": sender, "type_name": "action", "timestamp": t + 0.1, "intent_name": None,
+            rows.append({"sender_id": sender, "type_name": "action", "timestamp": t + 0.1,
+                         "intent_name": None,
                          "action_name": action, "data": json.dumps({"event": "action", "name": action})})
             bot = {"event": "bot", "timestamp": t + 0.2, "text": f"About {topic}: ... Sources: NHS",
                    "data": {}, "metadata": {} if fallback else {"grounding": {
@@ -77,7 +79,8 @@ def seed(engine, conversations: int, rng: random.Random) -> int:
             t += 30
         if rng.random() < 0.02:
             escalations.append({"conversation_id": sender, "channel": channel,
-                                "level": rng.choice(["emergency", "same_day", "soon"]), "flags": "pop_or_snap",
+                                "level": rng.choice(["emergency", "same_day", "soon"]),
+                                "flags": "pop_or_snap",
                                 "message": "I heard a pop", "status": "open"})
         if len(rows) >= 20000:
             flush()
@@ -141,9 +144,11 @@ def main() -> None:
     print(f"seeded {args.conversations:,} conversations / {events:,} events in {seeded:.1f} s; "
           f"first summary build folded {folded:,} events and escalations in {built:.1f} s "
           f"({events / built:,.0f} events/s)")
-    print(f"refresh with nothing new: {noop:.1f} ms; refresh after one new conversation: {incremental:.1f} ms\n")
+    print(f"refresh with nothing new: {noop:.1f} ms; "
+          f"refresh after one new conversation: {incremental:.1f} ms\n")
 
     last_page = args.conversations // 50
+    week_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400))
     cases = [
         ("list, page 1 (newest first)", {}, 1),
         ("filter: channel=telegram", {"channel": "telegram"}, 1),
@@ -151,7 +156,7 @@ def main() -> None:
         ("filter: fallback or low confidence", {"quality": "either"}, 1),
         ("filter: topic=heel_lifts", {"topic": "heel_lifts"}, 1),
         ("filter: reviewed=no", {"reviewed": "no"}, 1),
-        ("filter: last 7 days", {"date_from": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400))}, 1),
+        ("filter: last 7 days", {"date_from": week_ago}, 1),
         ("filter: >= 3 user messages", {"min_messages": "3"}, 1),
         ("filters combined (channel+escalated+quality)", {"channel": "rest", "escalated": "no",
                                                           "quality": "low_confidence"}, 1),
@@ -174,13 +179,15 @@ def main() -> None:
         filters = ConversationFilters.from_args(params)
         with engine.connect() as conn:
             _rows, total = list_conversations(conn, filters, page)
-            sql_ms = timed(lambda: list_conversations(conn, filters, page), args.repeat)
+            sql_ms = timed(lambda: list_conversations(conn, filters, page), args.repeat)  # noqa: B023
         query = dict(params, page=str(page))
-        http_ms = timed(lambda: client.get("/staff/conversations", query_string=query), args.repeat)
+        http_ms = timed(lambda: client.get("/staff/conversations", query_string=query),  # noqa: B023
+                        args.repeat)
         print(f"| {name:<46} | {total:>8,} | {sql_ms:>7.1f} | {http_ms:>7.1f} |")
     analytics_ms = timed(lambda: client.get("/staff/analytics"), max(1, args.repeat // 2))
     queue_ms = timed(lambda: client.get("/staff/api/escalations"), args.repeat)
-    transcript_ms = timed(lambda: client.get(f"/staff/transcript/bench-{args.conversations // 3:06d}"), args.repeat)
+    one = f"/staff/transcript/bench-{args.conversations // 3:06d}"
+    transcript_ms = timed(lambda: client.get(one), args.repeat)
     print(f"| {'analytics page (5 SVG charts)':<46} | {'':>8} | {'':>7} | {analytics_ms:>7.1f} |")
     print(f"| {'escalation queue JSON (polled every 5 s)':<46} | {'':>8} | {'':>7} | {queue_ms:>7.1f} |")
     print(f"| {'one transcript':<46} | {'':>8} | {'':>7} | {transcript_ms:>7.1f} |")

@@ -76,8 +76,8 @@ class _LocalPostgres:
                                    "(apt-get install postgresql creates it)") from error
             os.chown(self.root, user.pw_uid, user.pw_gid)
             runuser = shutil.which("runuser")
-            self.as_user = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-s", "/bin/sh",
-                                                                              "-c"]
+            self.as_user = ([runuser, "-u", "postgres", "--"] if runuser
+                            else ["su", "postgres", "-s", "/bin/sh", "-c"])
         os.chmod(self.root, 0o700)
 
     def _run(self, *args: str) -> None:
@@ -97,7 +97,8 @@ class _LocalPostgres:
                   "--locale=C", "--no-sync")
         options = (f"-p {self.port} -k {self.root} -c listen_addresses={LOOPBACK} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60",
+                  "start")
         return PostgresServer(f"postgresql+psycopg2://postgres@{LOOPBACK}:{self.port}/postgres")
 
     def stop(self) -> None:

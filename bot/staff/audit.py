@@ -11,7 +11,8 @@ from bot.staff.models import AuditEntry
 AUDIT = AuditEntry.__table__
 
 
-def record(conn: Connection, actor: str, action: str, target: str | None = None, detail: str | None = None) -> None:
+def record(conn: Connection, actor: str, action: str, target: str | None = None,
+           detail: str | None = None) -> None:
     """Append one audit entry (never updated, except that erasure pseudonymises the target)."""
     from bot.escalations import utcnow
 

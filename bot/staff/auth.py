@@ -79,7 +79,8 @@ class LoginResult:
 
 def authenticate(session: Session, username: str, password: str) -> LoginResult:
     """Check a login. Counts failures; the max-th failure locks the account for the lockout period."""
-    user = session.execute(select(StaffUser).where(StaffUser.username == username.strip())).scalar_one_or_none()
+    query = select(StaffUser).where(StaffUser.username == username.strip())
+    user = session.execute(query).scalar_one_or_none()
     if user is None or not user.active:
         try:
             _hasher.verify(_DUMMY_HASH, password)

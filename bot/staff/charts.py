@@ -79,7 +79,8 @@ def analytics_charts(numbers: dict) -> dict[str, str]:
     return {
         "per_day": bar_chart(days, [n for _, n in numbers["per_day"]],
                              f"Conversations per day (last {numbers['days']} days, UTC)"),
-        "per_channel": bar_chart([c for c, _ in numbers["per_channel"]], [n for _, n in numbers["per_channel"]],
+        "per_channel": bar_chart([c for c, _ in numbers["per_channel"]],
+                                 [n for _, n in numbers["per_channel"]],
                                  "Conversations per channel", horizontal=True),
         "topics": bar_chart([t for t, _ in numbers["top_topics"]], [n for _, n in numbers["top_topics"]],
                             "Top topics (conversations)", horizontal=True),

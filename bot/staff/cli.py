@@ -93,7 +93,8 @@ def add_staff_commands(commands: argparse._SubParsersAction) -> None:
     retention.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     retention.set_defaults(handler=_retention)
 
-    sub.add_parser("refresh", help="bring the conversation summaries up to date").set_defaults(handler=_refresh)
+    refresh = sub.add_parser("refresh", help="bring the conversation summaries up to date")
+    refresh.set_defaults(handler=_refresh)
 
     nlu = sub.add_parser("export-nlu", help="write the labelled misunderstood messages as Rasa NLU YAML")
     nlu.add_argument("--out", help="file to write (default: standard output)")

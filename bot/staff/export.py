@@ -69,7 +69,8 @@ def person_csv(conn: Connection, sender_id: str) -> str:
             "entities": ";".join(f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []),
             "red_flags": ";".join((parse.get("red_flags") or {}).get("flags") or []),
             "action": event["action"] or "", "topic": grounding.get("topic") or "",
-            "sources": ";".join(s.get("id", "") for s in grounding.get("sources") or [] if isinstance(s, dict)),
+            "sources": ";".join(s.get("id", "") for s in grounding.get("sources") or []
+                                if isinstance(s, dict)),
         }
         writer.writerow([_csv_safe(str(row[c])) for c in CSV_COLUMNS])
     return out.getvalue()

@@ -36,7 +36,7 @@ class StaffUser(Base):
 
 
 class SummaryState(Base):
-    """How far the summary builder has read the `events` and `escalations` tables (one row, key 'summaries')."""
+    """How far the summary builder has read the `events` and `escalations` tables (one row)."""
 
     __tablename__ = "staff_summary_state"
 
@@ -47,7 +47,7 @@ class SummaryState(Base):
 
 
 class ConversationSummary(Base):
-    """One row per conversation (Rasa sender id), kept up to date from new events: what the list filters on."""
+    """One row per conversation (Rasa sender id), kept up to date from new events; the list filters it."""
 
     __tablename__ = "conversation_summaries"
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
-from bot.staff.models import ConversationText, ConversationTopic, LowConfidenceMessage, MessageLabel, Tag
+from bot.staff.models import ConversationText, LowConfidenceMessage, MessageLabel, Tag
 from bot.staff.summaries import (
     ESCALATIONS,
     EVENTS,
@@ -101,7 +101,8 @@ def _conditions(filters: ConversationFilters) -> list[Any]:
         needle = filters.q.lower()
         conditions.append(or_(
             s.sender_id.startswith(filters.q, autoescape=True),
-            s.sender_id.in_(select(SEARCH.c.sender_id).where(SEARCH.c.text.contains(needle, autoescape=True))),
+            s.sender_id.in_(select(SEARCH.c.sender_id)
+                            .where(SEARCH.c.text.contains(needle, autoescape=True))),
         ))
     return conditions
 
@@ -141,7 +142,8 @@ def forget_cached_choices() -> None:
 
 def _filter_choices(conn: Connection) -> dict[str, list[str]]:
     return {
-        "channels": [r[0] for r in conn.execute(select(SUMMARY.c.channel).where(SUMMARY.c.channel.is_not(None))
+        "channels": [r[0] for r in conn.execute(select(SUMMARY.c.channel)
+                                                .where(SUMMARY.c.channel.is_not(None))
                                                 .distinct().order_by(SUMMARY.c.channel))],
         "topics": [r[0] for r in conn.execute(select(TOPICS.c.topic).distinct().order_by(TOPICS.c.topic))],
         "tags": [r[0] for r in conn.execute(select(TAGS.c.tag).distinct().order_by(TAGS.c.tag))],
@@ -238,9 +240,11 @@ def analytics(conn: Connection, days: int = 30) -> dict[str, Any]:
     per_channel = [(c or "unknown", n) for c, n in conn.execute(
         select(s.channel, func.count()).group_by(s.channel).order_by(func.count().desc()))]
     top_topics = [(t, n) for t, n in conn.execute(
-        select(TOPICS.c.topic, func.count()).group_by(TOPICS.c.topic).order_by(func.count().desc()).limit(12))]
+        select(TOPICS.c.topic, func.count()).group_by(TOPICS.c.topic)
+        .order_by(func.count().desc()).limit(12))]
     by_level = [(level, n) for level, n in conn.execute(
-        select(ESCALATIONS.c.level, func.count()).group_by(ESCALATIONS.c.level).order_by(ESCALATIONS.c.level))]
+        select(ESCALATIONS.c.level, func.count()).group_by(ESCALATIONS.c.level)
+        .order_by(ESCALATIONS.c.level))]
     totals = conn.execute(select(
         func.count(), func.sum(func.cast(s.fallback, SUMMARY.c.user_messages.type)),
         func.sum(func.cast(s.low_confidence, SUMMARY.c.user_messages.type)))).one()

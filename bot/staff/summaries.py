@@ -26,7 +26,7 @@ from bot.staff.models import (
 )
 from bot.topics import card_for_intent
 
-# Rasa's SQLTrackerStore.SQLEvent, as a Core table (same columns and index names, so either side may create it).
+# Rasa's SQLTrackerStore.SQLEvent as a Core table (same columns and index name: either side may create it).
 EVENTS = Table(
     "events", MetaData(),
     Column("id", Integer, primary_key=True),
@@ -116,8 +116,9 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
         yield items[start:start + size]
 
 
-def _apply_event(draft: _Draft, event_id: int, type_name: str, timestamp: float | None, intent_name: str | None,
-                 action_name: str | None, data: dict[str, Any], low_conf_rows: list[dict]) -> None:
+def _apply_event(draft: _Draft, event_id: int, type_name: str, timestamp: float | None,
+                 intent_name: str | None, action_name: str | None, data: dict[str, Any],
+                 low_conf_rows: list[dict]) -> None:
     row = draft.row
     at = to_datetime(timestamp)
     if at < row["started_at"]:
@@ -264,9 +265,11 @@ def refresh_batch(conn: Connection, batch_size: int = 5000) -> int:
                      row.action_name, parse_event(row.data), low_conf_rows)
     new_senders = [s for s, d in drafts.items() if not d.exists]
     for chunk in _chunks(new_senders):  # reviewed before the summary existed (or summaries rebuilt)
-        for (sender,) in conn.execute(select(REVIEWS.c.sender_id).where(REVIEWS.c.sender_id.in_(chunk)).distinct()):
+        reviewed = select(REVIEWS.c.sender_id).where(REVIEWS.c.sender_id.in_(chunk)).distinct()
+        for (sender,) in conn.execute(reviewed):
             drafts[sender].row["reviewed"] = True
-    levels = _escalation_levels(conn, [s for s, d in drafts.items() if not d.exists or s in escalated_senders])
+    levels = _escalation_levels(conn, [s for s, d in drafts.items()
+                                       if not d.exists or s in escalated_senders])
     for sender, level in levels.items():
         drafts[sender].row["escalated"], drafts[sender].row["escalation_level"] = True, level
     _write(conn, drafts, low_conf_rows)

@@ -434,7 +434,8 @@ def _update_escalation(escalation_id: int, values: dict[str, Any]) -> dict[str, 
             changes["updated_at"] = utcnow()
             conn.execute(table.update().where(table.c.id == escalation_id).values(**changes))
             audit.record(conn, g.user.username, "update_escalation", row["conversation_id"],
-                         f"escalation {escalation_id}: " + ", ".join(f"{k}" for k in changes if k != "updated_at")
+                         f"escalation {escalation_id}: "
+                         + ", ".join(k for k in changes if k != "updated_at")
                          + (f" -> {changes['status']}" if "status" in changes else ""))
         return dict(conn.execute(select(table).where(table.c.id == escalation_id)).mappings().first())
 

@@ -88,7 +88,8 @@ def insert_escalation(database_url: str, sender: str) -> None:
 def escalation_status(database_url: str, sender: str) -> str:
     engine = create_engine(database_url, future=True)
     with Session(bind=engine) as session:
-        status = session.execute(select(Escalation.status).where(Escalation.conversation_id == sender)).scalar()
+        query = select(Escalation.status).where(Escalation.conversation_id == sender)
+        status = session.execute(query).scalar()
     engine.dispose()
     return status
 
@@ -119,7 +120,8 @@ def staff_flow(page, web_url: str, username: str, password: str, sender: str, sc
 
     page.click("section.escalation button[value=contacted]")
     page.wait_for_url(f"**/staff/transcript/{sender}")
-    assert page.locator("section.escalation [data-testid=escalation-status]").first.inner_text() == "contacted"
+    status = page.locator("section.escalation [data-testid=escalation-status]").first
+    assert status.inner_text() == "contacted"
     page.screenshot(path=str(SCREENSHOTS / f"{screenshot}_transcript.png"), full_page=True)
 
     # Back on the queue, it is no longer among the open escalations.
@@ -191,7 +193,8 @@ def test_escalation_flow_on_the_console_alone(console_only, browser_context):
     page.goto(f"{url}/staff/escalations")
     assert page.locator(f"#escalations a[href$='/staff/transcript/{sender}']").count() == 0
     insert_escalation(database_url, sender)
-    page.locator(f"#escalations a.transcript-link[href$='/staff/transcript/{sender}']").wait_for(timeout=12000)
+    link = f"#escalations a.transcript-link[href$='/staff/transcript/{sender}']"
+    page.locator(link).wait_for(timeout=12000)
     assert "07700 900123" in page.locator("#escalations").inner_text()
     page.click("form.inline button[type=submit]")  # log out
     page.wait_for_url("**/staff/login**")

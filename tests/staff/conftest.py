@@ -22,7 +22,8 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 with its production cost takes ~0.3 s a hash; tests use a cheap setting of the same scheme."""
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("bot.staff.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr("bot.staff.auth._hasher", cheap)
 
 
 @pytest.fixture
@@ -55,7 +56,8 @@ class StaffClient:
 
     def get(self, *args, **kwargs):
         response = self.client.get(*args, **kwargs)
-        match = CSRF_META.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+        match = CSRF_META.search(html)
         if match:
             self.token = match.group(1)
         return response

@@ -46,10 +46,10 @@ def rows_for(sender_id: str, events: list[dict[str, Any]], start: float | None =
     rows = []
     for index, event in enumerate(events):
         event = dict(event, timestamp=start + index * step)
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") if event["event"] == "user" \
-            else None
+        is_user, is_action = event["event"] == "user", event["event"] == "action"
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") if is_user else None
         rows.append({"sender_id": sender_id, "type_name": event["event"], "timestamp": event["timestamp"],
-                     "intent_name": intent, "action_name": event.get("name") if event["event"] == "action" else None,
+                     "intent_name": intent, "action_name": event.get("name") if is_action else None,
                      "data": json.dumps(event)})
     return rows
 
@@ -71,9 +71,11 @@ def heel_lift_conversation(channel: str = "rest") -> list[dict[str, Any]]:
     return [
         action("action_session_start"),
         user("do heel lifts help?", "ask_heel_lifts", 0.97,
-             entities=[{"entity": "treatment", "value": "heel lift", "start": 3, "end": 13}], channel=channel),
+             entities=[{"entity": "treatment", "value": "heel lift", "start": 3, "end": 13}],
+             channel=channel),
         action("action_answer_topic"),
-        bot("Heel lifts can ease pain for a while.\nSources: NHS", topic="heel_lifts", sources=HEEL_LIFT_SOURCES),
+        bot("Heel lifts can ease pain for a while.\nSources: NHS", topic="heel_lifts",
+            sources=HEEL_LIFT_SOURCES),
         action("action_listen"),
     ]
 

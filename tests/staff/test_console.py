@@ -1,4 +1,4 @@
-"""The console's pages and JSON API on realistic tracker-store rows: list, transcript, queue, labels, charts."""
+"""The console's pages and JSON API on realistic tracker-store rows: list, transcript, queue, charts."""
 from __future__ import annotations
 
 import time
@@ -27,7 +27,8 @@ def seed(engine) -> None:
     ev.insert(engine, "emil", ev.heel_lift_conversation("socketio"), start=now - 30)
     with Session(bind=engine) as session:
         session.add(Escalation(conversation_id="bob", channel="socketio", level="emergency",
-                               flags="pop_or_snap,cannot_walk", message="I heard a pop in my achilles and can't walk",
+                               flags="pop_or_snap,cannot_walk",
+                               message="I heard a pop in my achilles and can't walk",
                                contact_name="Bob Runner", contact_details="07700 900123", consent=True))
         session.commit()
 
@@ -49,7 +50,8 @@ def test_list_shows_every_column_newest_first(as_staff, staff_db):
     rows = {c["sender_id"]: c for c in data["conversations"]}
     assert [c["sender_id"] for c in data["conversations"]] == ["emil", "dina", "carl", "bob", "alice"]
     assert rows["alice"]["channel"] == "rest" and rows["alice"]["topics"] == "heel_lifts"
-    assert rows["bob"]["escalated"] and rows["bob"]["escalation_level"] == "emergency" and rows["bob"]["red_flag"]
+    assert rows["bob"]["escalated"] and rows["bob"]["escalation_level"] == "emergency"
+    assert rows["bob"]["red_flag"]
     assert rows["carl"]["fallback"] and rows["carl"]["low_confidence"]
     assert rows["dina"]["low_confidence"] and not rows["dina"]["fallback"]
     assert rows["dina"]["user_messages"] == 2 and rows["dina"]["topics"] == "causes,heel_lifts"
@@ -148,7 +150,8 @@ def test_viewing_a_transcript_is_audited(as_staff, staff_db):
     seed(staff_engine(staff_db))
     as_staff.get("/staff/transcript/alice")
     with Session(bind=staff_engine(staff_db)) as session:
-        entry = session.execute(select(AuditEntry).where(AuditEntry.action == "view_conversation")).scalar_one()
+        query = select(AuditEntry).where(AuditEntry.action == "view_conversation")
+        entry = session.execute(query).scalar_one()
     assert entry.actor == "sam" and entry.target == "alice"
 
 
@@ -237,9 +240,11 @@ def test_label_misunderstood_messages_and_export_parses_as_rasa_nlu(as_staff, as
     assert "achilles sore after long run shoes?" in page
     [event_id] = [i["id"] for i in _user_items(engine, "dina") if i["text"].startswith("achilles sore")]
     [carl_event] = [i["id"] for i in _user_items(engine, "carl")]
-    assert as_staff.post("/staff/label", {"event_id": event_id, "correct_intent": "ask_footwear"}).status_code == 302
+    response = as_staff.post("/staff/label", {"event_id": event_id, "correct_intent": "ask_footwear"})
+    assert response.status_code == 302
     as_staff.post("/staff/label", {"event_id": carl_event, "correct_intent": "out_of_scope"})
-    assert as_staff.post("/staff/label", {"event_id": event_id, "correct_intent": "not_an_intent"}).status_code == 400
+    response = as_staff.post("/staff/label", {"event_id": event_id, "correct_intent": "not_an_intent"})
+    assert response.status_code == 400
     page = as_staff.get("/staff/transcript/dina").get_data(as_text=True)
     assert "misunderstood → ask_footwear" in page
     assert as_staff.get("/staff/labels/export.yml").status_code == 403  # export is for admins

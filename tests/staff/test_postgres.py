@@ -10,7 +10,7 @@ from bot.escalations import Escalation
 from bot.staff.auth import create_user
 from bot.staff.db import forget_prepared, staff_engine
 from bot.staff.retention import apply_retention
-from tests.servers import postgres_server, postgres_url  # noqa: F401 - pytest fixtures
+from tests.servers import postgres_server, postgres_url  # noqa: F401,F811 - pytest fixtures
 from tests.staff import events as ev
 from tests.staff.conftest import login
 from tests.staff.test_console import XSS, seed
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_app(postgres_url, monkeypatch):
+def pg_app(postgres_url, monkeypatch):  # noqa: F811 - the fixture imported above
     from rasa.core.tracker_store import SQLTrackerStore
 
     from bot import db
@@ -82,11 +82,13 @@ def test_transcript_queue_labels_and_analytics_on_postgres(pg_app):
     assert "<script>alert" not in carl and "&lt;script&gt;" in carl
     [row] = staff.client.get("/staff/api/escalations").get_json()["escalations"]
     assert staff.post_json(f"/staff/api/escalations/{row['id']}", {"status": "contacted"}).status_code == 200
-    assert staff.client.get("/staff/api/escalations?status=contacted").get_json()["counts"] == {"contacted": 1}
+    contacted = staff.client.get("/staff/api/escalations?status=contacted").get_json()
+    assert contacted["counts"] == {"contacted": 1}
     from tests.staff.test_console import _user_items
 
     event_id = _user_items(engine, "carl")[0]["id"]
-    assert staff.post("/staff/label", {"event_id": event_id, "correct_intent": "out_of_scope"}).status_code == 302
+    response = staff.post("/staff/label", {"event_id": event_id, "correct_intent": "out_of_scope"})
+    assert response.status_code == 302
     admin = login(app.test_client(), "ada")
     body = admin.get("/staff/labels/export.yml").get_data(as_text=True)
     assert [(m.get("intent"), m.get("text")) for m in RasaYAMLReader().reads(body).intent_examples] == [

@@ -101,16 +101,19 @@ def test_erasure_leaves_nothing_behind(as_staff, as_admin, staff_db):
     assert rows_naming(engine, "07700 900123") == {}
     assert rows_naming(engine, "private words") == {}
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM conversation_topics WHERE sender_id = 'bob'")).scalar() == 0
+        query = text("SELECT COUNT(*) FROM conversation_topics WHERE sender_id = 'bob'")
+        assert conn.execute(query).scalar() == 0
     # Other people's data is untouched, and the erasure itself is audited under a pseudonym.
     assert rows_naming(engine, "alice")["events"] == 5
     with Session(bind=engine) as session:
         erase = session.execute(select(AuditEntry).where(AuditEntry.action == "erase")).scalar_one()
         assert erase.actor == "ada" and erase.target.startswith("erased:")
-        earlier = session.execute(select(AuditEntry).where(AuditEntry.action == "view_conversation")).scalar_one()
+        query = select(AuditEntry).where(AuditEntry.action == "view_conversation")
+        earlier = session.execute(query).scalar_one()
         assert earlier.target == erase.target  # the history stays linkable, not identifying
     assert as_staff.get(f"/staff/transcript/{sender}").status_code == 404
-    assert sender not in [c["sender_id"] for c in as_staff.get("/staff/api/conversations").get_json()["conversations"]]
+    listed = as_staff.get("/staff/api/conversations").get_json()["conversations"]
+    assert sender not in [c["sender_id"] for c in listed]
 
 
 def test_retention_command_deletes_conversations_older_than_n_days(staff_db, monkeypatch, capsys):

@@ -52,7 +52,7 @@ class ActionEscalate(Action):
         red_flags = latest.get("red_flags") or {}
         level, flags = merge_with_history(red_flags.get("level"), list(red_flags.get("flags") or []), text,
                                           _earlier_flags(tracker))
-        dispatcher.utter_message(text=advice.advice_text(level, flags))
+        dispatcher.utter_message(text=advice.advice_text(level, flags), triage={"level": level, "flags": flags})
         channel = latest.get("input_channel") or tracker.get_latest_input_channel()
         result = open_escalation(tracker.sender_id, channel, level, flags, text,
                                  open_escalation_id=_escalation_id(tracker) if tracker.get_slot("escalation_open") else None)

@@ -143,7 +143,7 @@
     });
   }
 
-  function renderMessage(message, isLatest) {
+  function renderMessage(message, isLatest, isNew) {
     var item = document.createElement("li");
     item.className = "msg msg--" + message.from;
     var bubble = document.createElement("div");
@@ -158,7 +158,7 @@
       var level = triageLevel(message);
       if (level) {
         item.classList.add("msg--urgent", "msg--urgent-" + level);
-        bubble.setAttribute("role", "alert");
+        if (isNew) { bubble.setAttribute("role", "alert"); }  // announce it now, not again after a reload
         var heading = document.createElement("p");
         heading.className = "msg__urgent-title";
         heading.textContent = "⚠ " + (URGENT_TITLES[level] || "Important");
@@ -199,7 +199,7 @@
     state.messages.forEach(function (m, i) { if (m.from === "bot") { lastBot = i; } });
     var userAfter = state.messages.slice(lastBot + 1).some(function (m) { return m.from === "user"; });
     state.messages.forEach(function (message, index) {
-      log.appendChild(renderMessage(message, index === lastBot && !userAfter));
+      log.appendChild(renderMessage(message, index === lastBot && !userAfter, false));
     });
     log.scrollTop = log.scrollHeight;
   }
@@ -210,7 +210,7 @@
     saveState();
     // Buttons belong to the latest bot message only: drop older ones, then append the new item.
     Array.prototype.forEach.call(log.querySelectorAll(".msg__replies"), function (group) { group.remove(); });
-    log.appendChild(renderMessage(message, message.from === "bot"));
+    log.appendChild(renderMessage(message, message.from === "bot", true));
     log.scrollTop = log.scrollHeight;
   }
 

@@ -65,6 +65,7 @@ class ConversationSummary(Base):
     red_flag = Column(Boolean, nullable=False, default=False)
     fallback = Column(Boolean, nullable=False, default=False)
     low_confidence = Column(Boolean, nullable=False, default=False)
+    unsure = Column(Boolean, nullable=False, default=False)  # fallback or low confidence (one indexed filter)
     min_confidence = Column(Float, nullable=True)
     reviewed = Column(Boolean, nullable=False, default=False)
     last_event_id = Column(Integer, nullable=False, default=0)
@@ -77,6 +78,7 @@ class ConversationSummary(Base):
         Index("ix_conversation_summaries_escalated", "escalated", "started_at"),
         Index("ix_conversation_summaries_fallback", "fallback", "started_at"),
         Index("ix_conversation_summaries_low_confidence", "low_confidence", "started_at"),
+        Index("ix_conversation_summaries_unsure", "unsure", "started_at"),
         Index("ix_conversation_summaries_reviewed", "reviewed", "started_at"),
     )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from bot.staff.models import ConversationText, LowConfidenceMessage, MessageLabel, Tag
@@ -90,9 +90,9 @@ def _conditions(filters: ConversationFilters) -> list[Any]:
     elif filters.quality == "low_confidence":
         conditions.append(s.low_confidence.is_(True))
     elif filters.quality == "either":
-        conditions.append(or_(s.fallback.is_(True), s.low_confidence.is_(True)))
+        conditions.append(s.unsure.is_(True))
     elif filters.quality == "clean":
-        conditions.append(and_(s.fallback.is_(False), s.low_confidence.is_(False)))
+        conditions.append(s.unsure.is_(False))
     if filters.reviewed in ("yes", "no"):
         conditions.append(s.reviewed.is_(filters.reviewed == "yes"))
     if filters.tag:

@@ -107,7 +107,8 @@ def _new_row(sender_id: str, at: datetime) -> dict[str, Any]:
         "sender_id": sender_id, "channel": None, "started_at": at, "started_day": at.strftime("%Y-%m-%d"),
         "last_event_at": at, "user_messages": 0, "bot_messages": 0, "topics": "", "first_message": None,
         "escalated": False, "escalation_level": None, "red_flag": False, "fallback": False,
-        "low_confidence": False, "min_confidence": None, "reviewed": False, "last_event_id": 0,
+        "low_confidence": False, "unsure": False, "min_confidence": None, "reviewed": False,
+        "last_event_id": 0,
     }
 
 
@@ -198,6 +199,7 @@ def _escalation_levels(conn: Connection, senders: Iterable[str]) -> dict[str, st
 def _write(conn: Connection, drafts: dict[str, _Draft], low_conf_rows: list[dict]) -> None:
     inserts, updates, topic_rows, text_inserts, text_updates = [], [], [], [], []
     for draft in drafts.values():
+        draft.row["unsure"] = bool(draft.row["fallback"] or draft.row["low_confidence"])
         added = draft.new_topics - draft.topics
         draft.topics |= added
         draft.row["topics"] = ",".join(sorted(draft.topics))

@@ -204,14 +204,19 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  var pinnedAlert = null;  // red-flag advice stays in view while the rest of that turn arrives
+
   function addMessage(message) {
     state.messages.push(message);
     state.messages = state.messages.slice(-200);  // a long chat must not fill localStorage
     saveState();
     // Buttons belong to the latest bot message only: drop older ones, then append the new item.
     Array.prototype.forEach.call(log.querySelectorAll(".msg__replies"), function (group) { group.remove(); });
-    log.appendChild(renderMessage(message, message.from === "bot", true));
-    log.scrollTop = log.scrollHeight;
+    var item = renderMessage(message, message.from === "bot", true);
+    log.appendChild(item);
+    if (message.from === "user") { pinnedAlert = null; }
+    if (item.classList.contains("msg--urgent")) { pinnedAlert = item; }
+    log.scrollTop = pinnedAlert ? Math.min(log.scrollHeight, pinnedAlert.offsetTop - 8) : log.scrollHeight;
   }
 
   // ---- connection --------------------------------------------------------------------------------------

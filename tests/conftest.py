@@ -1,6 +1,9 @@
-"""Shared fixtures: the domain, tracker builders for action tests, and a clinic database per test."""
+"""Shared fixtures: the domain, tracker builders for action tests, a clinic database per test, and the real
+bot (action server, Rasa server, web app on free loopback ports) started once per test session."""
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,8 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.build import MODEL_FILE
+from bot.launcher import BotProcesses, start_bot
 from bot.paths import PROJECT_ROOT
 
 
@@ -60,3 +65,22 @@ def clinic_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     db.engine_for.cache_clear()
     yield url
     db.engine_for.cache_clear()
+
+
+# --- the real bot, shared by the end-to-end and browser tests (one start per test session) ---
+@pytest.fixture(scope="session")
+def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'clinic.db'}"
+
+
+@pytest.fixture(scope="session")
+def running_bot(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcesses]:
+    if not MODEL_FILE.is_file():
+        pytest.fail(f"{MODEL_FILE} is missing: run `make build` (make test does it) before the e2e tests")
+    env = dict(os.environ, CLINIC_DATABASE_URL=e2e_database_url)
+    bot = start_bot(MODEL_FILE, env=env, log_dir=Path(tmp_path_factory.mktemp("logs")))
+    try:
+        bot.wait_until_ready(timeout=240)
+        yield bot
+    finally:
+        bot.stop()

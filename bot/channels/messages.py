@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -49,6 +50,17 @@ def _break_position(window: str, limit: int) -> int:
         if position > 0:
             return position
     return limit  # one very long word: cut it hard
+
+
+def message_limit(platform_limit: int, env_name: str) -> int:
+    """The platform's message length limit, or a smaller one from `env_name` (tests use it to force splitting
+    of real answers end to end). A value above the platform's limit is ignored."""
+    wanted = os.environ.get(env_name, "").strip()
+    if not wanted:
+        return platform_limit
+    if not wanted.isdigit() or int(wanted) < 1:
+        raise ValueError(f"{env_name}={wanted!r}: expected a positive whole number of characters")
+    return min(int(wanted), platform_limit)
 
 
 def numbered_options(buttons: Iterable[dict[str, Any]]) -> str:

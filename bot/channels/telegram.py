@@ -20,7 +20,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import ChannelAPIError, post, redact
-from bot.channels.messages import EDITED_MESSAGE_REPLY, UNSUPPORTED_INPUT_REPLY, mark_urgent, split_message
+from bot.channels.messages import (
+    EDITED_MESSAGE_REPLY,
+    UNSUPPORTED_INPUT_REPLY,
+    mark_urgent,
+    message_limit,
+    split_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,7 @@ class ClinicTelegramOutput(OutputChannel):
     def __init__(self, access_token: str, api_url: str | None = None) -> None:
         self.access_token = access_token
         self.api_url = (api_url or api_base_url()).rstrip("/")
+        self.limit = message_limit(MESSAGE_LIMIT, "TELEGRAM_MESSAGE_LIMIT")
 
     def method_url(self, method: str) -> str:
         return f"{self.api_url}/bot{self.access_token}/{method}"
@@ -68,12 +75,12 @@ class ClinicTelegramOutput(OutputChannel):
         return answer
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in split_message(mark_urgent(text, kwargs), MESSAGE_LIMIT):
+        for part in split_message(mark_urgent(text, kwargs), self.limit):
             await self.call("sendMessage", {"chat_id": recipient_id, "text": part})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        parts = split_message(mark_urgent(text, kwargs), MESSAGE_LIMIT) or ["Choose an option:"]
+        parts = split_message(mark_urgent(text, kwargs), self.limit) or ["Choose an option:"]
         for number, part in enumerate(parts, start=1):
             payload: dict[str, Any] = {"chat_id": recipient_id, "text": part}
             if number == len(parts):  # the keyboard goes under the last part, where the reader is

@@ -23,6 +23,7 @@ from bot.channels.messages import (
     UNSUPPORTED_INPUT_REPLY,
     choose_option,
     mark_urgent,
+    message_limit,
     split_message,
     with_numbered_options,
 )
@@ -54,6 +55,7 @@ class ClinicTwilioWhatsAppOutput(OutputChannel):
         self.auth_token = auth_token
         self.from_number = whatsapp_address(from_number)
         self.api_url = (api_url or os.environ.get("TWILIO_API_URL") or DEFAULT_API_URL).rstrip("/")
+        self.limit = message_limit(MESSAGE_LIMIT, "TWILIO_MESSAGE_LIMIT")
 
     async def send_body(self, recipient_id: str, body: str, media_url: str | None = None) -> None:
         form = {"To": whatsapp_address(recipient_id), "From": self.from_number, "Body": body}
@@ -63,7 +65,7 @@ class ClinicTwilioWhatsAppOutput(OutputChannel):
                    auth=aiohttp.BasicAuth(self.account_sid, self.auth_token))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in split_message(mark_urgent(text, kwargs), MESSAGE_LIMIT):
+        for part in split_message(mark_urgent(text, kwargs), self.limit):
             await self.send_body(recipient_id, part)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],

@@ -14,6 +14,8 @@ from bot.launcher import BotProcesses, start_bot
 from tests.channels.fakes import FakeAPI
 
 PUBLIC_HOST = "https://clinic.example.org"  # what Telegram/Twilio/Meta would call through a tunnel
+TELEGRAM_LIMIT = 500
+TWILIO_LIMIT = 400
 
 
 @dataclass
@@ -54,6 +56,9 @@ def channel_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelBot
         WHATSAPP_VERIFY_TOKEN="fake-verify-token",
         WHATSAPP_APP_SECRET="fake-app-secret",
         WHATSAPP_GRAPH_API_URL=fakes["graph"].url,
+        # Smaller than the platforms' limits (4096, 1600) so that real answers are split end to end.
+        TELEGRAM_MESSAGE_LIMIT=str(TELEGRAM_LIMIT),
+        TWILIO_MESSAGE_LIMIT=str(TWILIO_LIMIT),
     )
     log_dir = Path(tmp_path_factory.mktemp("channel-logs"))
     bot = start_bot(MODEL_FILE, env=env, with_web=False, log_dir=log_dir)

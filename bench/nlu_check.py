@@ -1,4 +1,4 @@
-"""Count NLU examples per intent and report duplicates (within and across intents) and short long-message counts."""
+"""Count NLU examples per intent (and long ones), and list duplicates within and across intents."""
 from __future__ import annotations
 
 import re

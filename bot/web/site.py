@@ -1,6 +1,7 @@
 """The public demo page of the clinic with the chat widget (/), and the widget's browser dependencies."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
@@ -16,10 +17,14 @@ site = Blueprint("site", __name__)
 
 @site.get("/")
 def index() -> str:
-    """The demo clinic page; the widget reads its settings (the Rasa URL) from a JSON block in the page."""
+    """The demo clinic page; the widget reads its settings (the Rasa URL) from a JSON block in the page.
+
+    The browser connects to CLINIC_PUBLIC_RASA_URL when set (the Rasa server as visitors reach it, e.g.
+    https://chat.clinic.example), else to RASA_URL (CLINIC_RASA_URL, set by `bot run` to the loopback server).
+    """
     profile = clinic_profile()
     widget_config = {
-        "rasaUrl": current_app.config["RASA_URL"],
+        "rasaUrl": os.environ.get("CLINIC_PUBLIC_RASA_URL") or current_app.config["RASA_URL"],
         "socketPath": current_app.config.get("RASA_SOCKET_PATH", "/socket.io"),
         "clinicName": profile.name,
         "emergencyNumber": profile.emergency_number,

@@ -8,7 +8,7 @@ Use it from any conftest:
 temp folder, and stops it at the end; `postgres_url` (function scope) creates a fresh, empty database on it
 per test and yields its SQLAlchemy URL. Set CLINIC_TEST_POSTGRES_URL (a server URL whose user may create
 databases) to use an existing server instead, e.g. a CI service. Without binaries or that variable the tests
-are skipped, saying why (`make system-deps` installs PostgreSQL).
+fail, saying why (`make system-deps`, part of `make test`, installs PostgreSQL and Redis).
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         return
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
-        pytest.skip("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: run `make system-deps` "
+        pytest.fail("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: run `make system-deps` "
                     "or set CLINIC_TEST_POSTGRES_URL")
     server = _LocalPostgres(bin_dir)
     try:
@@ -130,3 +130,35 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database on the session's PostgreSQL server, as a SQLAlchemy URL."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis server (the system's redis-server) on a free loopback port, no persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server not found: run `make system-deps` (part of `make test`)")
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="clinic-redis-"))
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", LOOPBACK, "--save", "",
+                                "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    import redis
+
+    client = redis.Redis(host=LOOPBACK, port=port)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(f"redis-server exited with {process.returncode}")
+                import time
+
+                time.sleep(0.05)
+        yield f"redis://{LOOPBACK}:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)

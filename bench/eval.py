@@ -1,0 +1,27 @@
+"""`make eval`: the evaluation reports (not gates) — NLU cross-validation, answers over REST, red flags."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bot.paths import PROJECT_ROOT
+
+STEPS = [
+    ("NLU cross-validation (macro-F1, confusion pairs)", ["bench/nlu_eval.py"]),
+    ("answer-level facts over REST", ["-m", "bench.answer_eval"]),
+    ("red-flag recall, false alarms and escalation latency", ["bench/red_flag_eval.py"]),
+]
+
+
+def main() -> int:
+    failures = 0
+    for title, args in STEPS:
+        print(f"\n=== {title}")
+        result = subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT)
+        failures += result.returncode != 0
+    print("\nreports: reports/nlu/REPORT.md, reports/answers/REPORT.md, reports/red_flags/REPORT.md")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -42,6 +42,13 @@ def whatsapp_address(number: str) -> str:
     return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
 
 
+class FormParams(dict):
+    """Sanic's form (name -> list of values) in the shape RequestValidator reads: names, and getall()."""
+
+    def getall(self, name: str) -> list[str]:
+        return list(self[name])
+
+
 class ClinicTwilioWhatsAppOutput(OutputChannel):
     """Posts to Twilio's Messages resource; non-blocking (Rasa's TwilioOutput blocks the event loop)."""
 
@@ -119,8 +126,7 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             return False
-        params = {key: values[0] if len(values) == 1 else values for key, values in request.form.items()}
-        return self.validator.validate(self.signed_url(request), params, signature)
+        return self.validator.validate(self.signed_url(request), FormParams(request.form), signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         twilio_webhook = Blueprint("clinic_twilio_webhook", __name__)

@@ -4,7 +4,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-deps spacy kb train build run test test-fast lint bench eval clean
+.PHONY: help setup web-deps system-deps spacy kb train build run test test-fast lint bench eval clean
 
 help:
 	@echo "make run    - set up, build, train if needed, and start the bot (website :8000, REST :5005)"
@@ -14,9 +14,12 @@ help:
 	@echo "make eval   - NLU cross-validation, answer and red-flag evaluation reports"
 	@echo "make clean  - remove the venv, builds, models and local databases"
 
-setup: .venv/.installed
+setup: .venv/.installed web-deps
 .venv/.installed: requirements.lock pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
+
+web-deps:
+	@bash scripts/web_deps.sh
 
 system-deps:
 	@bash scripts/system_deps.sh
@@ -52,4 +55,4 @@ eval: build
 	$(PY) -m bench.eval
 
 clean:
-	rm -rf .venv build models var results .pytest_cache .ruff_cache test-output
+	rm -rf .venv build models var results .pytest_cache .ruff_cache test-output bot/web/node_modules

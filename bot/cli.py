@@ -33,6 +33,18 @@ def command_kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def channel_name(key: str) -> str:
+    """A credentials.yml key as people know it: 'telegram' for bot.channels.telegram.ClinicTelegramInput."""
+    if "." not in key:
+        return key
+    from rasa.shared.utils.common import class_from_module_path
+
+    try:
+        return class_from_module_path(key).name()
+    except (ImportError, AttributeError):
+        return key
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Build what is stale, start every service, print where to talk to the bot, stop all on Ctrl-C."""
     from bot.build import build_all
@@ -57,9 +69,10 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"  staff console:            http://localhost:{bot.web_port}/staff/")
         print(f"  REST:  curl -s localhost:{bot.rasa_port}/webhooks/rest/webhook "
               "-d '{\"sender\": \"me\", \"message\": \"do heel lifts help?\"}'")
-        print(f"  channels on:  {', '.join(plan.enabled)}")
+        print(f"  channels on:  {', '.join(channel_name(channel) for channel in plan.enabled)}")
         for channel, missing in plan.disabled.items():
-            print(f"  channel off:  {channel} (set {', '.join(missing)} to switch it on; see README)")
+            print(f"  channel off:  {channel_name(channel)} (set {', '.join(missing)} to switch it on; "
+                  "see README, Channels)")
         print("Logs are in var/logs/. Press Ctrl-C to stop everything.")
         while not stopping:
             exited = bot.first_exited()

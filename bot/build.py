@@ -65,6 +65,7 @@ def model_inputs_fingerprint() -> str:
         PROJECT_ROOT / "data",
         SPACY_PIPELINE_DIR,
         PROJECT_ROOT / "bot" / "nlp",
+        PROJECT_ROOT / "bot" / "triage",
     ]
     return fingerprint(inputs)
 

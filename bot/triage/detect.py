@@ -16,6 +16,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from bot.paths import SPACY_PIPELINE_DIR
+from bot.triage.context import MessageContext
 from bot.triage.flags import RED_FLAGS_FILE, Flag, FlagFile, level_rank, load_flag_file
 
 MAX_CHARS = 50_000  # far above any channel's message limit; longer input is cut here (documented)
@@ -37,15 +38,7 @@ NEGATION_WINDOW = 5
 RESOLUTION_PHRASES = [("gone",), ("went", "down"), ("gone", "down"), ("goes", "down"), ("went", "away"),
                       ("gone", "away"), ("disappeared",), ("subsided",), ("settled",), ("eased",), ("resolved",),
                       ("cleared",), ("better",), ("fine",), ("normal",)]
-# Informational questions: a sentence that asks (wh-word, or an auxiliary and a final "?") and mentions no person.
-WH_STARTS = {"what", "whats", "how", "why", "which", "where", "who", "whom"}
-AUX_STARTS = {"is", "are", "does", "do", "can", "could", "should", "would", "will", "isnt", "arent", "doesnt", "may",
-              "might", "must", "shall"}
-SENTENCE_FILLERS = {"hi", "hey", "hello", "so", "ok", "okay", "and", "but", "also", "quick", "question", "well", "um",
-                    "hmm", "just", "q", ",", ":", "-", "general", "genuine", "random", "curious", "btw", "also,"}
-PERSONAL = {"i", "me", "my", "mine", "myself", "im", "we", "us", "our", "ours", "he", "she", "him", "her", "his",
-            "hers", "son", "daughter", "husband", "wife", "partner", "boyfriend", "girlfriend", "mum", "mom", "dad",
-            "friend", "brother", "sister", "client", "patient", "kid", "child", "ive", "id"}
+# Whether a mention is a report at all (questions, third person, history, durations): bot/triage/context.py.
 # "if" makes a hypothetical, except after these ("not sure if", "wondering if") or with a past-tense report.
 UNCERTAIN_BEFORE_IF = {"sure", "know", "wonder", "wondering", "wondered", "unsure", "idea", "tell", "ask", "asking",
                        "check", "see", "certain", "clue", "knows", "curious", "worried", "worry", "scared"}
@@ -58,10 +51,6 @@ _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fi
 _NUM_REGEX = r"^(\d+([.,]\d+)?(-\d+)?\+?|" + "|".join(_NUMBER_WORDS) + ")$"
 _UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "wk": 7, "wks": 7, "fortnight": 14, "month": 30,
               "months": 30, "year": 365, "years": 365}
-_ACTIVITY_CONTEXT = {"run", "running", "ran", "training", "train", "trained", "race", "racing", "jog", "jogging",
-                     "marathon", "runner", "pace", "mileage", "using", "doing", "rehab", "programme", "program",
-                     "physio", "plan", "off", "rest", "rested", "break"}
-
 
 @dataclass(frozen=True)
 class FlagSpan:
@@ -271,6 +260,7 @@ class _Evaluation:
         self.lemmas = [t.lemma_.lower() or t.lower_ for t in doc]
         self.words = [t.lower_ for t in doc]
         self.sentence_of, self.sentences = self._sentences()
+        self.context = MessageContext(self.words, self.lemmas)
         self.matches = []
         for match_id, start, end, alignment in matches:
             info = engine.patterns[engine.nlp.vocab.strings[match_id]]
@@ -278,7 +268,7 @@ class _Evaluation:
             wild = [start + i for i, a in enumerate(alignment) if info.wildcard[a]]
             self.matches.append((info, start, end, content, wild))
 
-    # sentences: (start, end, is_informational_question)
+    # sentences: (start, end) token ranges
     def _sentences(self):
         sentence_of = [0] * len(self.doc)
         sentences = []
@@ -289,19 +279,9 @@ class _Evaluation:
                 nxt = i + 1 < len(self.words) and self.words[i + 1] in {".", "!", "?"}
                 if nxt:
                     continue
-                sentences.append((start, i + 1, self._is_informational(start, i + 1)))
+                sentences.append((start, i + 1))
                 start = i + 1
         return sentence_of, sentences
-
-    def _is_informational(self, start: int, end: int) -> bool:
-        words = [w for w in self.words[start:end] if not w.isspace()]
-        if not words:
-            return False
-        if any(w in PERSONAL for w in words):
-            return False
-        first = next((w for w in words if w not in SENTENCE_FILLERS), "")
-        asks = "?" in "".join(words[-2:])
-        return first in WH_STARTS or (first in AUX_STARTS and asks)
 
     def _cue_at(self, i: int) -> bool:
         if self.lemmas[i] not in NEGATION_CUES and self.words[i] not in NEGATION_CUES:
@@ -356,13 +336,15 @@ class _Evaluation:
         return FlagSpan(entry_id, self.lower[s:e], s, e)
 
     def _validate(self, entry: Flag, start: int, end: int) -> bool:
+        if entry.validator == "swelling":
+            return self.context.swelling_ok(start, end)
         if entry.validator != "persistent":
             return True
         words = self.words[start:end]
-        days = None
+        days, unit = None, None
         for k, word in enumerate(words):
             if word in _UNIT_DAYS or self.lemmas[start + k] in _UNIT_DAYS:
-                unit = _UNIT_DAYS.get(word, _UNIT_DAYS.get(self.lemmas[start + k], 7))
+                size = _UNIT_DAYS.get(word, _UNIT_DAYS.get(self.lemmas[start + k], 7))
                 number = 2 if word.endswith("s") else 1
                 if k > 0:
                     prev = words[k - 1]
@@ -372,25 +354,14 @@ class _Evaluation:
                         digits = re.findall(r"\d+(?:\.\d+)?", prev)
                         if digits:
                             number = max(float(d) for d in digits)
-                days = number * unit
+                days, unit = number * size, start + k
             elif word in {"ages"}:
-                days = 60
+                days, unit = 60, start + k
         if days is not None:
             comparative = any(w in {"over", "more", "than", "least", "almost", "nearly"} for w in words)
             if days < 7 or (days < 14 and not comparative):
                 return False
-        # the duration must be about pain, not about running for ten years
-        before = set(self.words[max(0, start - 3):start]) | set(self.lemmas[max(0, start - 3):start])
-        if before & _ACTIVITY_CONTEXT:
-            return False
-        s_start, s_end, _ = self.sentences[self.sentence_of[start]]
-        sentence = set(self.words[s_start:s_end]) | set(self.lemmas[s_start:s_end])
-        symptom = set(self.engine.file.vocab.get("tendon_symptom", ())) | {"injury", "problem", "issue", "niggle"}
-        if sentence & symptom:
-            return True
-        if sentence & _ACTIVITY_CONTEXT:
-            return False
-        return True
+        return self.context.persistent_ok(start, end, days, unit)
 
     def result(self) -> Detection:
         trap_tokens: set[int] = set()
@@ -398,7 +369,7 @@ class _Evaluation:
             if info.kind != "trap":
                 continue
             if info.unless:
-                s_start, s_end, _ = self.sentences[self.sentence_of[start]]
+                s_start, s_end = self.sentences[self.sentence_of[start]]
                 window = set(self.words[s_start:s_end]) | set(self.lemmas[s_start:s_end])
                 if window & info.unless:
                     continue
@@ -412,7 +383,7 @@ class _Evaluation:
                 continue
             span = self._span(entry.id, start, end)
             bucket = status.setdefault(entry.id, {"positive": [], "negated": [], "informational": []})
-            if self.sentences[self.sentence_of[start]][2] or self._hypothetical(start, content):
+            if self.context.not_a_report(start, end) or self._hypothetical(start, content):
                 bucket["informational"].append(span)
             elif self._negated(start, end, content, wild, entry.post_resolution):
                 bucket["negated"].append(span)

@@ -8,6 +8,9 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answer import latest_entity
+from actions.render import send_answer
+from bot.topics import card_for_intent
 from bot.triage import advice
 from bot.triage.escalate import (
     clean_name,
@@ -17,8 +20,13 @@ from bot.triage.escalate import (
     open_escalation,
     save_contact,
 )
+from knowledge.answers import answer_for_topic
 
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
+# `soon` (book an assessment) does not hide the answer: the classifier's best topic, if at least this sure, is
+# answered after the booking advice. same_day and emergency override what the message asks.
+TOPIC_MIN_CONFIDENCE = 0.4
+NOT_TOPICS = {"red_flag", "nlu_fallback"}
 YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 
 
@@ -33,6 +41,19 @@ def _earlier_flags(tracker: Tracker) -> set[str]:
     return seen
 
 
+def asked_topic(latest: dict) -> str | None:
+    """The topic card the message asks about, from the classifier's ranking (the detector put red_flag first
+    and kept the rest): its best intent but red_flag/nlu_fallback, if it is a topic with confidence >= 0.4."""
+    for entry in latest.get("intent_ranking") or []:
+        name = entry.get("name")
+        if name in NOT_TOPICS:
+            continue
+        if (entry.get("confidence") or 0.0) < TOPIC_MIN_CONFIDENCE:
+            return None
+        return card_for_intent(name)
+    return None
+
+
 def _escalation_id(tracker: Tracker) -> int | None:
     try:
         return int(tracker.get_slot("escalation_id"))
@@ -41,7 +62,8 @@ def _escalation_id(tracker: Tracker) -> int | None:
 
 
 class ActionEscalate(Action):
-    """Advice first, then the record (committed), then staff notification, then the offer to be contacted."""
+    """Advice first, then the record (committed), then staff notification, then the offer to be contacted.
+    At level soon the question the message asked is answered too (after the advice, before the offer)."""
 
     def name(self) -> str:
         return "action_escalate"
@@ -57,6 +79,14 @@ class ActionEscalate(Action):
         result = open_escalation(tracker.sender_id, channel, level, flags, text,
                                  open_escalation_id=_escalation_id(tracker) if tracker.get_slot("escalation_open") else None)
         events: list[EventType] = []
+        # the level shown (an open, more severe escalation stays in force): only `soon` also answers the topic
+        topic = asked_topic(latest) if (result.level or level) == "soon" else None
+        if topic is not None:
+            severity = latest_entity(tracker, "severity") or tracker.get_slot("severity")
+            tendinopathy_type = tracker.get_slot("tendinopathy_type")
+            answer = answer_for_topic(topic, tendinopathy_type=tendinopathy_type, severity=severity)
+            send_answer(dispatcher, answer)
+            events.append(SlotSet("last_topic", topic))
         # Always closes the contact form: a red flag interrupts it (and the rules expect the same events each time).
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         shown_level = result.level

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import spacy
+import spacy_lookups_data
+import srsly
 from spacy.language import Language
 
 from bot.paths import ENTITY_PATTERNS_FILE, SPACY_PIPELINE_DIR
@@ -33,6 +35,31 @@ def load_patterns(path: Path = ENTITY_PATTERNS_FILE) -> list[dict]:
     return patterns
 
 
+def pattern_lemmas(patterns: list[dict]) -> set[str]:
+    """Every lemma the token patterns match on."""
+    lemmas: set[str] = set()
+    for pattern in patterns:
+        for token in pattern["pattern"] if isinstance(pattern["pattern"], list) else []:
+            value = token.get("LEMMA")
+            if isinstance(value, str):
+                lemmas.add(value)
+            elif isinstance(value, dict):
+                lemmas.update(value.get("IN", []))
+    return lemmas
+
+
+def add_case_variants(table, lemmas: set[str], overrides: dict[str, str]) -> None:
+    """The lookup table is case-sensitive ("Heel" stays "Heel"): map Title and UPPER forms of every word
+    whose lemma a pattern uses, so "Heel Lifts" and "HEEL LIFTS" match like "heel lifts"."""
+    raw = srsly.read_gzip_json(Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz")
+    raw.update(overrides)
+    words = {word: lemma for word, lemma in raw.items() if lemma in lemmas} | {lemma: lemma for lemma in lemmas}
+    for word, lemma in words.items():
+        for variant in (word.title(), word.upper()):
+            if variant != word and variant not in table:
+                table[variant] = lemma
+
+
 def build_pipeline(patterns_file: Path = ENTITY_PATTERNS_FILE) -> Language:
     """Return the in-memory pipeline: tokenizer, lookup lemmatizer, then the EntityRuler on lemmas."""
     nlp = spacy.blank("en")
@@ -43,9 +70,12 @@ def build_pipeline(patterns_file: Path = ENTITY_PATTERNS_FILE) -> Language:
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
     nlp.initialize()  # loads the lemma lookup table from spacy-lookups-data into the pipeline
     table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-    for word, lemma in json.loads(LEMMA_OVERRIDES_FILE.read_text(encoding="utf-8")).items():
+    overrides = json.loads(LEMMA_OVERRIDES_FILE.read_text(encoding="utf-8"))
+    for word, lemma in overrides.items():
         table[word] = lemma  # the general English table gets a few of the domain's words wrong
-    ruler.add_patterns(load_patterns(patterns_file))
+    patterns = load_patterns(patterns_file)
+    add_case_variants(table, pattern_lemmas(patterns), overrides)
+    ruler.add_patterns(patterns)
     return nlp
 
 

@@ -34,6 +34,9 @@ def entities(nlp, text):
     ("heavy slow resistance and pogos", {("exercise", "heavy slow resistance"), ("exercise", "pogo")}),
     ("it's been 2-3 months", {("duration", "duration")}),
     ("and if it's chronic?", {("severity", "chronic")}),
+    ("Do Heel Lifts help?", {("treatment", "heel lift")}),
+    ("DO HEEL LIFTS HELP", {("treatment", "heel lift")}),
+    ("Calves are TIGHT", {("body_part", "calf")}),
 ])
 def test_domain_entities_are_found(nlp, text, expected):
     assert expected <= entities(nlp, text)

@@ -8,8 +8,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.render import send_answer
-from bot.topics import card_for_intent
-from knowledge.answers import answer_for_topic, more_for_topic
+from bot.topics import card_for_intent, intent_for_card
+from knowledge.answers import answer_for_topic, more_for_topic, topic_question
+
+# A message that asks two things ("do heel lifts help and how long will it take?") gets the first answer and
+# a button for the second topic when the classifier ranks it this high.
+SECOND_TOPIC_MIN_CONFIDENCE = 0.2
 
 
 def escalation_reminder(tracker: Tracker) -> str | None:
@@ -19,6 +23,15 @@ def escalation_reminder(tracker: Tracker) -> str | None:
     from bot.triage.advice import reminder_text
 
     return reminder_text(tracker.get_slot("escalation_level") or "same_day")
+
+
+def second_topic(tracker: Tracker, first: str) -> str | None:
+    """Another topic the same message seems to ask about, from the classifier's ranking."""
+    for ranked in (tracker.latest_message or {}).get("intent_ranking", [])[:4]:
+        topic = card_for_intent(ranked.get("name"))
+        if topic and topic != first and (ranked.get("confidence") or 0) >= SECOND_TOPIC_MIN_CONFIDENCE:
+            return topic
+    return None
 
 
 def latest_entity(tracker: Tracker, entity: str) -> str | None:
@@ -42,7 +55,9 @@ class ActionAnswerTopic(Action):
             tendinopathy_type=tracker.get_slot("tendinopathy_type"),
             severity=latest_entity(tracker, "severity") or tracker.get_slot("severity"),
         )
-        send_answer(dispatcher, answer, preface=escalation_reminder(tracker))
+        also = second_topic(tracker, topic)
+        extra = [(f"Also: {topic_question(also)}", f"/{intent_for_card(also)}")] if also else []
+        send_answer(dispatcher, answer, preface=escalation_reminder(tracker), extra_buttons=extra)
         return [SlotSet("last_topic", topic)]
 
 

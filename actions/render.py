@@ -26,8 +26,11 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
 
 
 def send_answer(dispatcher: CollectingDispatcher, answer: Answer, preface: str | None = None,
-                offer_more: bool = True) -> None:
-    """Dispatch one answer as one message: [preface] answer, differences note, sources, follow-up buttons."""
+                offer_more: bool = True, extra_buttons: list[tuple[str, str]] | None = None) -> None:
+    """Dispatch one answer as one message: [preface] answer, differences note, sources, follow-up buttons.
+
+    extra_buttons (e.g. a second question the same message asked) come first, before "Tell me more".
+    """
     parts = [preface] if preface else []
     parts.append(answer.text)
     if answer.disagreement:
@@ -36,5 +39,7 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer, preface: str |
     buttons = [{"title": title, "payload": payload} for title, payload in answer.follow_ups[:2]]
     if offer_more and answer.has_more:
         buttons.insert(0, {"title": TELL_ME_MORE[0], "payload": TELL_ME_MORE[1]})
+    extra = [{"title": title, "payload": payload} for title, payload in extra_buttons or []]
+    buttons = extra + [button for button in buttons if button["payload"] not in {b["payload"] for b in extra}]
     dispatcher.utter_message(text="\n\n".join(parts), buttons=buttons,
                              grounding=answer_payload(answer))

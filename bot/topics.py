@@ -31,3 +31,8 @@ TOPIC_INTENTS: dict[str, str] = {
 def card_for_intent(intent: str | None) -> str | None:
     """The card id for a topic intent, or None when the intent is not a topic."""
     return TOPIC_INTENTS.get(intent or "")
+
+
+def intent_for_card(card: str) -> str:
+    """The topic intent of a card id."""
+    return next(intent for intent, card_id in TOPIC_INTENTS.items() if card_id == card)

@@ -164,6 +164,11 @@ def reset_cache() -> None:
     _load.cache_clear()
 
 
+def topic_question(topic: str) -> str:
+    """The topic's question as a button title, e.g. 'Which exercises help?'."""
+    return _topic(topic).question
+
+
 def known_topics() -> list[str]:
     """Every topic with an answer card, in the order of bot/topics.py."""
     return list(_kb().topics)

@@ -99,3 +99,18 @@ def test_session_start_shows_the_disclaimer_and_keeps_an_open_escalation(dispatc
     assert events[0] == SessionStarted()
     assert SlotSet("escalation_open", True) in events
     assert "not a diagnosis" in domain["responses"]["utter_disclaimer"][0]["text"]
+
+
+def test_a_second_question_in_the_same_message_gets_a_button(dispatcher, tracker_for, domain):
+    tracker = tracker_for("do heel lifts help and how long will it take to recover?", "ask_heel_lifts",
+                          extra_parse_data={"intent_ranking": [{"name": "ask_heel_lifts", "confidence": 0.55},
+                                                               {"name": "ask_recovery_time", "confidence": 0.38},
+                                                               {"name": "ask_footwear", "confidence": 0.03}]})
+    ActionAnswerTopic().run(dispatcher, tracker, domain)
+    first = dispatcher.messages[0]["buttons"][0]
+    assert first["payload"] == "/ask_recovery_time" and first["title"].startswith("Also: ")
+
+
+def test_a_single_question_gets_no_also_button(dispatcher, tracker_for, domain):
+    ActionAnswerTopic().run(dispatcher, tracker_for("do heel lifts help?", "ask_heel_lifts"), domain)
+    assert not any(b["title"].startswith("Also") for b in dispatcher.messages[0]["buttons"])

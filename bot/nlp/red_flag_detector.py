@@ -46,7 +46,9 @@ class RedFlagDetector(GraphComponent):
 
     Either signal escalates: a pattern match (bot/triage/red_flags.yml), or the classifier's top intent red_flag
     (flag "classifier", level same_day). One exception, the veto: when the classifier says red_flag but the
-    detector found only negated mentions ("I didn't hear a pop"), the message is not escalated.
+    detector found no flag and judged what it did find not to be a report - negated ("I didn't hear a pop"),
+    asked about, someone else's, in the past, or an idiom ("hit the wall") - the message is not escalated.
+    The classifier alone still escalates when the detector found nothing at all.
     """
 
     @staticmethod
@@ -55,6 +57,7 @@ class RedFlagDetector(GraphComponent):
             "intent": "red_flag",            # the intent set when a red flag is found
             "classifier_level": "same_day",  # the level when only the classifier saw a red flag
             "veto_on_negation": True,        # negated-only mentions cancel the classifier's red_flag
+            "veto_on_non_report": True,      # so do questions, third person, history, idioms (Detection.non_report)
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -99,6 +102,11 @@ class RedFlagDetector(GraphComponent):
             result["source"] = "veto"
             self._veto(message)
             logger.info("classifier red_flag vetoed: only negated mentions %s", detection.negated_flags)
+        elif classifier_red_flag and self.config["veto_on_non_report"] and detection.non_report:
+            result["source"] = "veto"
+            self._veto(message)
+            logger.info("classifier red_flag vetoed: no report, only %s",
+                        sorted({s.flag for s in detection.informational + detection.dismissed}))
         elif classifier_red_flag:
             result.update(level=self.config["classifier_level"], flags=[CLASSIFIER_FLAG], source="classifier")
             self._escalate(message, detection, result)

@@ -205,6 +205,8 @@ class MessageContext:
                 return "reported"
         if self._other_owner(start, end) and not self.now:
             return "third_person"
+        if clause.interrogative and not self.owned_question and self._possibility(clause, start, end):
+            return "question"  # "could my tendon snap if ...", "can your achilles rupture?"
         if clause.person == "first":
             return None
         if clause.interrogative and not self.owned_question:  # "what's the difference between a tear ..."
@@ -214,9 +216,29 @@ class MessageContext:
             return None
         if person == "third" and not self.now:
             return "third_person"
-        if self._generic_rupture(start, end, words):
+        if self._generic_rupture(start, end, words) or self._topic_of_next_question(clause, start, end):
             return "general"
         return None
+
+    def _possibility(self, clause: Clause, start: int, end: int) -> bool:
+        """A question about what could happen: a modal first and the rupture verb in its base form."""
+        first = next((w for w in self.words[clause.start : clause.end] if w not in FILLERS), "")
+        if first not in POSSIBILITY_MODALS:
+            return False
+        return any(self.words[j] in BASE_RUPTURE_VERBS for j in range(start, end))
+
+    def _topic_of_next_question(self, clause: Clause, start: int, end: int) -> bool:
+        """'partial achilles tear, what is it': a verbless rupture noun phrase that the next clause asks about."""
+        words = self.words[clause.start : clause.end]
+        if _person(words) or not any(w in RUPTURE_WORDS for w in self.words[start:end]):
+            return False
+        if set(words) & (REPORT_VERBS | {"is", "'s", "was", "has", "have", "been"}):
+            return False
+        index = self.clauses.index(clause)
+        if index + 1 >= len(self.clauses):
+            return False
+        following = self.clauses[index + 1]
+        return following.interrogative and following.person != "first"
 
     def _frame_end(self, clause_start: int, start: int) -> int | None:
         """Index just after "if/whether/that" of a how-to-know or reported-speech frame before the mention."""
@@ -336,7 +358,8 @@ class MessageContext:
         for c_from in (c_start, s_start):
             span = range(c_from, c_end)
             clause_words = [words[j] for j in span]
-            symptom_at = [j for j in span if words[j] in SYMPTOMS or lemmas[j] in SYMPTOMS]
+            symptom_at = [j for j in span if (words[j] in SYMPTOMS or lemmas[j] in SYMPTOMS)
+                          and not (j + 1 < len(words) and words[j + 1] in {"free", "-free"})]
             activity_at = [
                 j for j in span if j < unit and (words[j] in ACTIVITY_VERBS) and not _noun_use(words, j)
             ]
@@ -350,7 +373,7 @@ class MessageContext:
         ):
             return False  # "been running for 10 years"
         it_been = (
-            any(words[j] in {"it", "its", "it's", "this", "that", "been"} for j in range(c_start, unit))
+            any(words[j] in {"it", "its", "it's", "this", "that"} for j in range(c_start, unit))
             and "been" in clause_words[: unit - c_start]
         )
         ongoing = (
@@ -394,8 +417,14 @@ NOUN_BEFORE = {"a", "the", "my", "of", "your", "this", "that", "long", "insertio
 ONGOING_AFTER_SUBJECT = {"ca", "can", "cannot", "cant", "is", "'s", "are", "'re", "has"}
 
 
+POSSIBILITY_MODALS = {"could", "would", "will", "might", "can", "may"}
+BASE_RUPTURE_VERBS = {"snap", "rupture", "tear", "pop", "rip", "break", "go"}
+
+
 def _noun_use(words: list[str], j: int) -> bool:
     """'my rest', 'a run', 'the rehab': a noun, not the verb the duration belongs to."""
+    if words[j] == "off" and words[j - 2 : j] == ["on", "and"]:  # "on and off for months"
+        return True
     return j > 0 and words[j - 1] in NOUN_BEFORE
 
 

@@ -45,6 +45,14 @@ UNCERTAIN_BEFORE_IF = {"sure", "know", "wonder", "wondering", "wondered", "unsur
 HYPOTHETICAL_CUES = {"if", "expect", "suppose", "supposing", "imagine", "hypothetically", "ever"}
 PAST_REPORT_FORMS = {"heard", "felt", "tore", "torn", "went", "gave", "struck", "shot", "could", "got", "had"}
 
+# Signals too common to count as evidence that a message is not a report (see Detection.non_report).
+GENERIC_SIGNALS = {"tendon_symptom_any", "local_sign"}
+# An idiom trap counts as that evidence only when it contains a red-flag word ("hit the wall", "snapped a photo",
+# "chest strap"), not for "warm up" or "heel lifts". Vocabulary groups of red_flags.yml, plus these words.
+TRAP_EVIDENCE_GROUPS = ("noise", "noise_verb", "struck", "swollen", "bruise")
+TRAP_EVIDENCE_WORDS = {"chest", "breath", "breathless", "breathlessness", "gap", "dent", "hole", "give", "gave",
+                       "given", "way", "walk", "stand", "weight", "hop", "temperature", "temp", "rupture", "kick"}
+
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2, "few": 3, "several": 3,
                  "many": 4, "some": 2}
@@ -69,6 +77,9 @@ class Detection:
     spans: list[FlagSpan] = field(default_factory=list)       # where the positive flags were found
     negated: list[FlagSpan] = field(default_factory=list)     # mentions cancelled by a negation ("no pop")
     informational: list[FlagSpan] = field(default_factory=list)  # questions/hypotheticals, not a report
+    # mentions judged not to be a report: an idiom trap, a validator (time words that are not the pain lasting,
+    # a bit puffy after a run), or a question/third person/history about a signal of a composite flag
+    dismissed: list[FlagSpan] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)          # positive signals (e.g. calf_sign), for history
 
     @property
@@ -90,7 +101,14 @@ class Detection:
             "spans": [asdict(s) for s in self.spans],
             "negated_spans": [asdict(s) for s in self.negated],
             "informational": [asdict(s) for s in self.informational],
+            "dismissed": [asdict(s) for s in self.dismissed],
         }
+
+    @property
+    def non_report(self) -> bool:
+        """Nothing reported, but something mentioned and judged not to be a report (negated, asked about,
+        someone else's, in the past, an idiom). The NLU component lets this veto a classifier-only red_flag."""
+        return not self.flags and bool(self.negated or self.informational or self.dismissed)
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,10 @@ class RedFlagEngine:
         self._lemma_table = lookups
         self._lexicon_values = set(lookups.values()) if lookups is not None else set()
         self._fuzzy_list = sorted(self.fuzzy_vocab)
+        self.trap_evidence = set(TRAP_EVIDENCE_WORDS)
+        for group in TRAP_EVIDENCE_GROUPS:
+            self.trap_evidence.update(self.file.vocab.get(group, ()))
+            self.trap_evidence.update(self.lemma(w) for w in self.file.vocab.get(group, ()))
 
     # ------------------------------------------------------------------ compiling the pattern language
     def lemma(self, word: str) -> str:
@@ -365,6 +387,7 @@ class _Evaluation:
 
     def result(self) -> Detection:
         trap_tokens: set[int] = set()
+        trapped: list[FlagSpan] = []
         for info, start, end, content, _ in self.matches:
             if info.kind != "trap":
                 continue
@@ -374,17 +397,26 @@ class _Evaluation:
                 if window & info.unless:
                     continue
             trap_tokens.update(content)
+            if any(self.words[j] in self.engine.trap_evidence or self.lemmas[j] in self.engine.trap_evidence
+                   for j in content):
+                trapped.append(self._span("trap", start, end))
         status: dict[str, dict[str, list[FlagSpan]]] = {}
+        dismissed: list[FlagSpan] = list(trapped)
         for info, start, end, content, wild in self.matches:
-            if info.kind == "trap" or trap_tokens.intersection(content):
+            if info.kind == "trap":
                 continue
             entry = self.engine.entries[info.entry_id]
-            if not self._validate(entry, start, end):
+            evidence = entry.id not in GENERIC_SIGNALS
+            if trap_tokens.intersection(content) or not self._validate(entry, start, end):
+                if evidence:
+                    dismissed.append(self._span(entry.id, start, end))
                 continue
             span = self._span(entry.id, start, end)
             bucket = status.setdefault(entry.id, {"positive": [], "negated": [], "informational": []})
             if self.context.not_a_report(start, end) or self._hypothetical(start, content):
                 bucket["informational"].append(span)
+                if evidence and entry.level is None:
+                    dismissed.append(span)
             elif self._negated(start, end, content, wild, entry.post_resolution):
                 bucket["negated"].append(span)
             else:
@@ -424,6 +456,8 @@ class _Evaluation:
                 continue
             detection.negated.extend(_unique(status[key]["negated"]))
             detection.informational.extend(_unique(status[key]["informational"]))
+        if not flags:
+            detection.dismissed = _unique([s for s in dismissed if not status.get(s.flag, {}).get("positive")])
         return detection
 
     def _current(self, status) -> set[str]:

@@ -149,6 +149,8 @@ class RedFlagEngine:
                 self._add(f"{kind}:{entry.id}:{number}", source, _PatternInfo(kind, entry.id, ()), fuzzy=True)
         for number, trap in enumerate(flag_file.traps):
             self._add(f"trap:{number}", trap.pattern, _PatternInfo("trap", trap.pattern, (), trap.unless), False)
+        for number, pattern in enumerate(flag_file.non_reports):
+            self._add(f"non_report:{number}", pattern, _PatternInfo("non_report", pattern, ()), False)
         lookups = self.lemmatizer.lookups.get_table("lemma_lookup") if self.lemmatizer else None
         self._lemma_table = lookups
         self._lexicon_values = set(lookups.values()) if lookups is not None else set()
@@ -389,6 +391,8 @@ class _Evaluation:
         trap_tokens: set[int] = set()
         trapped: list[FlagSpan] = []
         for info, start, end, content, _ in self.matches:
+            if info.kind == "non_report":
+                trapped.append(self._span("non_report", start, end))
             if info.kind != "trap":
                 continue
             if info.unless:
@@ -403,7 +407,7 @@ class _Evaluation:
         status: dict[str, dict[str, list[FlagSpan]]] = {}
         dismissed: list[FlagSpan] = list(trapped)
         for info, start, end, content, wild in self.matches:
-            if info.kind == "trap":
+            if info.kind in ("trap", "non_report"):
                 continue
             entry = self.engine.entries[info.entry_id]
             evidence = entry.id not in GENERIC_SIGNALS

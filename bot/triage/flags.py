@@ -38,6 +38,7 @@ class FlagFile:
     flags: tuple[Flag, ...]
     signals: tuple[Flag, ...]
     traps: tuple[Trap, ...]
+    non_reports: tuple[str, ...] = ()   # evidence that a message reports nothing ("no pop", "my achilles was fine")
 
     def flag(self, flag_id: str) -> Flag:
         for flag in self.flags:
@@ -102,4 +103,5 @@ def load_flag_file(path: Path = RED_FLAGS_FILE) -> FlagFile:
             for member in group:
                 if member not in known:
                     raise ValueError(f"{path}: {entry.id} requires unknown flag or signal {member!r}")
-    return FlagFile(vocab=vocab, flags=flags, signals=signals, traps=tuple(traps))
+    non_reports = tuple(str(p) for p in data.get("non_reports") or ())
+    return FlagFile(vocab=vocab, flags=flags, signals=signals, traps=tuple(traps), non_reports=non_reports)

@@ -15,6 +15,9 @@ VETOED = [
     "my wife had a pop in her heel years ago and needed surgery",  # someone else, history
     "my achilles is a little puffy after long runs but fine the next day",  # validator: mild, after a run
     "nothing popped, it just started aching on the long run",
+    "no pop, no snap, it just gradually got stiff",
+    "I can still stand on tiptoe and walk normally",
+    "I ran my first marathon three years ago and my achilles was fine",
 ]
 NOT_VETOED = [
     "it's all gone wrong with my leg today",          # nothing found: the classifier alone escalates

@@ -1,5 +1,5 @@
-"""Level soon does not hide the answer: booking advice AND the topic the message asked about (action tests with
-Tracker.from_dict and CollectingDispatcher). same_day and emergency still override the question."""
+"""Level soon does not hide the answer: booking advice AND the topic the message asked about (action tests
+with Tracker.from_dict and CollectingDispatcher). same_day and emergency still override the question."""
 from __future__ import annotations
 
 from rasa_sdk import Tracker
@@ -16,12 +16,15 @@ def tracker(text: str, ranking: list[tuple[str, float]], red_flags: dict | None 
             slots: dict | None = None) -> Tracker:
     """The latest message as the NLU pipeline leaves it: red_flag first (set by RedFlagDetector), then the
     classifier's own ranking without its red_flag entry."""
-    event = user_event(text, "red_flag", red_flags if red_flags is not None else detect_red_flags(text).to_dict())
+    if red_flags is None:
+        red_flags = detect_red_flags(text).to_dict()
+    event = user_event(text, "red_flag", red_flags)
     event["parse_data"]["intent_ranking"] = [{"name": "red_flag", "confidence": 1.0}] + [
         {"name": name, "confidence": confidence} for name, confidence in ranking]
     return Tracker.from_dict({
-        "sender_id": "runner-soon", "slots": slots or {}, "latest_message": event["parse_data"], "events": [event],
-        "paused": False, "latest_input_channel": "rest", "active_loop": {}, "latest_action_name": "action_listen",
+        "sender_id": "runner-soon", "slots": slots or {}, "latest_message": event["parse_data"],
+        "events": [event], "paused": False, "latest_input_channel": "rest", "active_loop": {},
+        "latest_action_name": "action_listen",
     })
 
 

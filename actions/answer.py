@@ -14,6 +14,7 @@ from knowledge.answers import answer_for_topic, more_for_topic, topic_question
 # A message that asks two things ("do heel lifts help and how long will it take?") gets the first answer and
 # a button for the second topic when the classifier ranks it this high.
 SECOND_TOPIC_MIN_CONFIDENCE = 0.2
+TYPES_CARD = "midportion_vs_insertional"
 
 
 def escalation_reminder(tracker: Tracker) -> str | None:
@@ -85,7 +86,12 @@ class ActionAnswerFollowup(Action):
         return "action_answer_followup"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        types_named = {value for value in tracker.get_latest_entity_values("tendinopathy_type")}
         topic = tracker.get_slot("last_topic")
+        if len(types_named) > 1 or (not topic and types_named):
+            # "insertional vs midportion?" compares the types; "what about insertional?" out of the blue asks
+            # about the type itself: both are the types card, not a variant of the last answer.
+            topic = TYPES_CARD
         if not topic:
             dispatcher.utter_message(text="Could you tell me what you'd like to know about? For example: "
                                           "heel lifts, exercises, or how long recovery takes.")
@@ -96,4 +102,4 @@ class ActionAnswerFollowup(Action):
             severity=latest_entity(tracker, "severity") or tracker.get_slot("severity"),
         )
         send_answer(dispatcher, answer, preface=escalation_reminder(tracker))
-        return []
+        return [SlotSet("last_topic", topic)]

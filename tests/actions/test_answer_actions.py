@@ -114,3 +114,20 @@ def test_a_second_question_in_the_same_message_gets_a_button(dispatcher, tracker
 def test_a_single_question_gets_no_also_button(dispatcher, tracker_for, domain):
     ActionAnswerTopic().run(dispatcher, tracker_for("do heel lifts help?", "ask_heel_lifts"), domain)
     assert not any(b["title"].startswith("Also") for b in dispatcher.messages[0]["buttons"])
+
+
+def test_comparing_both_types_answers_the_types_card_even_after_another_topic(dispatcher, tracker_for, domain):
+    tracker = tracker_for("insertional vs midportion, what's the difference?", "followup",
+                          entities=[{"entity": "tendinopathy_type", "value": "insertional"},
+                                    {"entity": "tendinopathy_type", "value": "midportion"}],
+                          slots={"last_topic": "heel_lifts"})
+    events = ActionAnswerFollowup().run(dispatcher, tracker, domain)
+    assert "2–6 cm above the heel" in only_text(dispatcher)
+    assert events == [SlotSet("last_topic", "midportion_vs_insertional")]
+
+
+def test_a_type_named_out_of_the_blue_answers_the_types_card(dispatcher, tracker_for, domain):
+    tracker = tracker_for("what about insertional?", "followup",
+                          entities=[{"entity": "tendinopathy_type", "value": "insertional"}])
+    ActionAnswerFollowup().run(dispatcher, tracker, domain)
+    assert "heel bone" in only_text(dispatcher) and "Sources:" in only_text(dispatcher)

@@ -67,7 +67,8 @@ def _message(text: str, nlp, intent: str = "ask_keep_running", confidence: float
     return message
 
 
-@pytest.mark.parametrize("case", [c for c in SUITE if len(c.turns) == 1], ids=[c.id for c in SUITE if len(c.turns) == 1])
+@pytest.mark.parametrize("case", [c for c in SUITE if len(c.turns) == 1],
+                         ids=[c.id for c in SUITE if len(c.turns) == 1])
 def test_suite_case_through_component(case, detector, spacy_nlp):
     message = detector.process([_message(case.text, spacy_nlp)])[0]
     red_flags = message.as_dict(only_output_properties=True)["red_flags"]
@@ -97,10 +98,20 @@ def test_classifier_red_flag_behind_nlu_fallback_escalates(detector, spacy_nlp):
     message = Message(data={"text": "something weird happened to my leg"})
     message.set("intent", {"name": "nlu_fallback", "confidence": 0.55})
     message.set("intent_ranking", [{"name": "nlu_fallback", "confidence": 0.55},
-                                   {"name": "red_flag", "confidence": 0.41}, {"name": "ask_symptoms", "confidence": 0.39}])
+                                   {"name": "red_flag", "confidence": 0.41},
+                                   {"name": "ask_symptoms", "confidence": 0.39}])
     message = detector.process([message])[0]
     assert message.get("intent")["name"] == "red_flag"
     assert message.get("red_flags")["flags"] == ["classifier"]
+    assert message.get("red_flags")["level"] == "soon"  # an unsure classifier alone: book an assessment
+
+
+def test_unsure_classifier_alone_escalates_at_soon_and_a_sure_one_same_day(detector, spacy_nlp):
+    unsure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.45)])[0]
+    sure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.5)])[0]
+    assert unsure.get("intent")["name"] == sure.get("intent")["name"] == "red_flag"
+    assert unsure.get("red_flags")["level"] == "soon"
+    assert sure.get("red_flags")["level"] == "same_day"
 
 
 def test_negation_vetoes_the_classifier(detector, spacy_nlp):

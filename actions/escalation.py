@@ -76,8 +76,8 @@ class ActionEscalate(Action):
                                           _earlier_flags(tracker))
         dispatcher.utter_message(text=advice.advice_text(level, flags), triage={"level": level, "flags": flags})
         channel = latest.get("input_channel") or tracker.get_latest_input_channel()
-        result = open_escalation(tracker.sender_id, channel, level, flags, text,
-                                 open_escalation_id=_escalation_id(tracker) if tracker.get_slot("escalation_open") else None)
+        open_id = _escalation_id(tracker) if tracker.get_slot("escalation_open") else None
+        result = open_escalation(tracker.sender_id, channel, level, flags, text, open_escalation_id=open_id)
         events: list[EventType] = []
         # the level shown (an open, more severe escalation stays in force): only `soon` also answers the topic
         topic = asked_topic(latest) if (result.level or level) == "soon" else None

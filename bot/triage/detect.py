@@ -155,6 +155,8 @@ class RedFlagEngine:
         self._lemma_table = lookups
         self._lexicon_values = set(lookups.values()) if lookups is not None else set()
         self._fuzzy_list = sorted(self.fuzzy_vocab)
+        # spelling cache, per engine (an lru_cache on the method would be shared by all engines and keep them alive)
+        self._correct_cached = lru_cache(maxsize=20_000)(self._correct)
         self.trap_evidence = set(TRAP_EVIDENCE_WORDS)
         for group in TRAP_EVIDENCE_GROUPS:
             self.trap_evidence.update(self.file.vocab.get(group, ()))
@@ -233,9 +235,11 @@ class RedFlagEngine:
             return True
         return False
 
-    @lru_cache(maxsize=20_000)
     def correct(self, word: str) -> str:
         """The flag-vocabulary word a misspelt token stands for ("swolen" -> "swollen"), else the token."""
+        return self._correct_cached(word)
+
+    def _correct(self, word: str) -> str:
         if len(word) < 4 or not word.isalpha() or self.is_known_word(word):
             return word
         cutoff = 80 if len(word) >= 6 else 85
@@ -435,14 +439,16 @@ class _Evaluation:
             # a member asked about in a question counts when another member is reported ("Does moxifloxacin
             # cause achilles pain? I'm taking it and my tendon aches"); at least one member must be reported now.
             asked = {k for k, v in status.items() if v["informational"]} - negated_only
-            if all(group & (positive | asked) for group in groups) and any(group & self._current(status) for group in groups):
+            if (all(group & (positive | asked) for group in groups)
+                    and any(group & self._current(status) for group in groups)):
                 spans = [s for group in groups for m in group & (positive | asked)
                          for s in status.get(m, {}).get("positive", []) + status.get(m, {}).get("informational", [])]
                 status.setdefault(entry.id, {"positive": [], "negated": [], "informational": []})
                 spans = [FlagSpan(entry.id, s.text, s.start, s.end) for s in spans]
                 status[entry.id]["positive"].extend(spans or [FlagSpan(entry.id, "", 0, 0)])
                 positive.add(entry.id)
-            elif all(group & (positive | negated_only) for group in groups) and any(group & negated_only for group in groups):
+            elif (all(group & (positive | negated_only) for group in groups)
+                  and any(group & negated_only for group in groups)):
                 spans = [FlagSpan(entry.id, s.text, s.start, s.end)
                          for group in groups for m in group & negated_only for s in status[m]["negated"]]
                 status.setdefault(entry.id, {"positive": [], "negated": [], "informational": []})
@@ -452,7 +458,8 @@ class _Evaluation:
         flags.sort(key=lambda f: (level_rank(self.engine.entries[f].level), self.engine.flag_order.index(f)))
         detection.flags = flags
         detection.level = self.engine.entries[flags[0]].level if flags else None
-        detection.signals = sorted(k for k, v in status.items() if v["positive"] and self.engine.entries[k].level is None)
+        detection.signals = sorted(k for k, v in status.items()
+                                   if v["positive"] and self.engine.entries[k].level is None)
         for flag in flags:
             detection.spans.extend(_unique(status[flag]["positive"]))
         for key in self.engine.flag_order:

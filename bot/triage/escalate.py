@@ -28,7 +28,8 @@ class EscalationResult:
     new: bool
 
 
-def merge_with_history(level: str | None, flags: list[str], text: str, previous: Iterable[str]) -> tuple[str, list[str]]:
+def merge_with_history(level: str | None, flags: list[str], text: str,
+                       previous: Iterable[str]) -> tuple[str, list[str]]:
     """Add conversation-level flags (chest symptoms now + a calf sign in an earlier turn -> emergency)."""
     previous = set(previous)
     if previous:
@@ -45,7 +46,8 @@ def merge_with_history(level: str | None, flags: list[str], text: str, previous:
 
 
 def open_escalation(conversation_id: str, channel: str | None, level: str, flags: list[str], message: str,
-                    open_escalation_id: int | None = None, notifiers: Sequence[Notifier] | None = None) -> EscalationResult:
+                    open_escalation_id: int | None = None,
+                    notifiers: Sequence[Notifier] | None = None) -> EscalationResult:
     """Commit the escalation, then notify. A later, not more severe flag in the same conversation updates the
     open record without paging staff again. Never raises."""
     try:

@@ -53,7 +53,8 @@ def _case(raw: dict, positive: bool) -> Case:
             raise ValueError(f"{SUITE_FILE}: {raw.get('id')}: levels must list one level per turn, ending with level")
     else:
         levels = tuple([None] * (len(turns) - 1) + [level])
-    tags = tuple(raw.get("tags") or ()) + (("multi_turn",) if len(turns) > 1 and "multi_turn" not in (raw.get("tags") or ()) else ())
+    tags = tuple(raw.get("tags") or ()) + (
+        ("multi_turn",) if len(turns) > 1 and "multi_turn" not in (raw.get("tags") or ()) else ())
     return Case(id=str(raw["id"]), turns=turns, levels=levels, flags=tuple(raw.get("flags") or ()), tags=tags)
 
 

@@ -8,7 +8,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from rasa_sdk.events import SlotSet
 
 from actions.escalation import (
     ActionEscalate,

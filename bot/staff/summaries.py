@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, bindparam, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.escalations import Escalation
-from bot.paths import PROJECT_ROOT
 from bot.staff.models import (
     ConversationSummary,
     ConversationText,
@@ -55,17 +53,20 @@ ESCALATIONS = Escalation.__table__
 REVIEWS = Review.__table__
 
 
-@lru_cache(maxsize=1)
+DEFAULT_LOW_CONFIDENCE = 0.6
+
+
 def low_confidence_threshold() -> float:
-    """The FallbackClassifier threshold from config.yml: below it a message counts as low confidence."""
+    """Below this confidence an answered message counts as low confidence, worth a staff look.
+
+    It sits above the FallbackClassifier's threshold (config.yml: below that the bot does not answer from a card
+    at all), so the band in between is what the bot answered while unsure. CLINIC_LOW_CONFIDENCE sets it.
+    """
+    raw = os.environ.get("CLINIC_LOW_CONFIDENCE")
     try:
-        config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())
-        for component in config.get("pipeline") or []:
-            if component.get("name") == "FallbackClassifier":
-                return float(component.get("threshold", 0.3))
-    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError):
-        pass
-    return 0.55
+        return float(raw) if raw else DEFAULT_LOW_CONFIDENCE
+    except ValueError as error:
+        raise ValueError(f"CLINIC_LOW_CONFIDENCE={raw!r} is not a number between 0 and 1") from error
 
 
 def to_datetime(timestamp: float | None) -> datetime:

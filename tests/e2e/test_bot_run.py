@@ -44,7 +44,8 @@ def test_bot_run_serves_every_part_and_ctrl_c_stops_them(tmp_path):
         printed = "".join(output)
         assert "Press Ctrl-C" in printed, printed[-3000:]
         assert f"http://localhost:{ports['web']}/" in printed and "staff console" in printed
-        assert "channel off:  telegram" in printed or "telegram" in printed
+        if not os.environ.get("TELEGRAM_TOKEN"):
+            assert "channel off:  telegram (set TELEGRAM_" in printed
 
         replies = requests.post(f"http://{LOOPBACK}:{ports['rasa']}/webhooks/rest/webhook",
                                 json={"sender": "make-run", "message": "do heel lifts help?"}, timeout=60).json()

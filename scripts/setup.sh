@@ -5,8 +5,14 @@ cd "$(dirname "$0")/.."
 
 find_python310() {
   local candidate
-  # 1. an explicit choice wins
-  if [ -n "${PYTHON310:-}" ]; then echo "$PYTHON310"; return 0; fi
+  # 1. an explicit choice wins, if it really is a Python 3.10
+  if [ -n "${PYTHON310:-}" ]; then
+    if "$PYTHON310" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+      echo "$PYTHON310"; return 0
+    fi
+    echo "ERROR: PYTHON310=$PYTHON310 is not a working Python 3.10 interpreter." >&2
+    return 1
+  fi
   # 2. python3.10 on PATH, if it really runs (a pyenv shim on PATH may exist but refuse to run)
   if candidate=$(command -v python3.10 2>/dev/null) && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
     echo "$candidate"; return 0
@@ -25,7 +31,7 @@ if ! PY310=$(find_python310); then
 ERROR: Python 3.10 was not found.
 Rasa 3.6 (the last open-source Rasa) runs on Python 3.8-3.10 only, and this project pins 3.10.
 Fix: install it with pyenv (`pyenv install 3.10.13`) or your package manager,
-or point PYTHON310 at an existing interpreter: `make run PYTHON310=/path/to/python3.10`.
+or point PYTHON310 at an existing interpreter: `PYTHON310=/path/to/python3.10 make run`.
 MSG
   exit 1
 fi

@@ -61,7 +61,8 @@ class ConversationFilters:
         return {k: str(v) for k, v in self.__dict__.items() if v not in ("", None)}
 
 
-def _day(value: str) -> datetime | None:
+def parse_day(value: str) -> datetime | None:
+    """A YYYY-MM-DD day (UTC midnight), or None if the text is not one."""
     try:
         return datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
@@ -73,9 +74,9 @@ def _conditions(filters: ConversationFilters) -> list[Any]:
     conditions: list[Any] = []
     if filters.channel:
         conditions.append(s.channel == filters.channel)
-    if (start := _day(filters.date_from)) is not None:
+    if (start := parse_day(filters.date_from)) is not None:
         conditions.append(s.started_at >= start)
-    if (end := _day(filters.date_to)) is not None:
+    if (end := parse_day(filters.date_to)) is not None:
         conditions.append(s.started_at < end + timedelta(days=1))
     if filters.min_messages is not None:
         conditions.append(s.user_messages >= filters.min_messages)
@@ -207,17 +208,30 @@ def user_event(conn: Connection, event_id: int) -> dict[str, Any] | None:
     return {"id": row.id, "sender_id": row.sender_id, "text": data.get("text") or "", "intent": intent}
 
 
-def escalations(conn: Connection, status: str = "") -> list[dict[str, Any]]:
-    """The escalation queue: open ones first (most severe, then oldest), or one status."""
-    query = select(ESCALATIONS)
+def _created_between(start: datetime | None, end: datetime | None) -> list[Any]:
+    """Escalations raised on the days start..end (both inclusive, UTC); either may be None (open-ended)."""
+    conditions: list[Any] = []
+    if start is not None:
+        conditions.append(ESCALATIONS.c.created_at >= start)
+    if end is not None:
+        conditions.append(ESCALATIONS.c.created_at < end + timedelta(days=1))
+    return conditions
+
+
+def escalations(conn: Connection, status: str = "", start: datetime | None = None,
+                end: datetime | None = None) -> list[dict[str, Any]]:
+    """The escalation queue, newest first: every status or one, optionally only those raised start..end."""
+    query = select(ESCALATIONS).where(*_created_between(start, end))
     if status in ("open", "contacted", "closed"):
         query = query.where(ESCALATIONS.c.status == status)
     query = query.order_by(ESCALATIONS.c.created_at.desc(), ESCALATIONS.c.id.desc()).limit(500)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def escalation_counts(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(ESCALATIONS.c.status, func.count()).group_by(ESCALATIONS.c.status))
+def escalation_counts(conn: Connection, start: datetime | None = None,
+                      end: datetime | None = None) -> dict[str, int]:
+    rows = conn.execute(select(ESCALATIONS.c.status, func.count()).where(*_created_between(start, end))
+                        .group_by(ESCALATIONS.c.status))
     return {status: count for status, count in rows}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import urlparse
@@ -395,25 +396,65 @@ def labels_export() -> Any:
 
 # ---------------------------------------------------------------- escalations
 
+@dataclass
+class EscalationDates:
+    """The queue's optional date filter: escalations raised from date_from to date_to (inclusive, UTC days)."""
+
+    date_from: str = ""
+    date_to: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    error: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> EscalationDates:
+        days: dict[str, datetime] = {}
+        for name, label in (("date_from", "From"), ("date_to", "To")):
+            value = (args.get(name) or "").strip()
+            if value:
+                day = queries.parse_day(value) if len(value) == 10 else None
+                if day is None:
+                    return cls(error=f"{label} must be a date written YYYY-MM-DD.")
+                days[name] = day
+        start, end = days.get("date_from"), days.get("date_to")
+        if start and end and start > end:
+            return cls(error="From must not be after To.")
+        return cls(date_from=start.strftime("%Y-%m-%d") if start else "",
+                   date_to=end.strftime("%Y-%m-%d") if end else "", start=start, end=end)
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v}
+
+
 @bp.get("/escalations")
 def escalations() -> Any:
     refresh()
     status = request.args.get("status", "open")
+    dates = EscalationDates.from_args(request.args)
+    today = utcnow().date()
+    shortcuts = {"today": today.isoformat(), "yesterday": (today - timedelta(days=1)).isoformat()}
+    if dates.error:
+        return render_template("staff/escalations.html", rows=[], status=status, counts={}, dates=dates,
+                               shortcuts=shortcuts, statuses=ESCALATION_STATUSES), 400
     with engine().connect() as conn:
-        rows = queries.escalations(conn, status)
-        counts = queries.escalation_counts(conn)
-    record("view_escalations", None, f"status={status}")
-    return render_template("staff/escalations.html", rows=rows, status=status, counts=counts,
-                           statuses=ESCALATION_STATUSES)
+        rows = queries.escalations(conn, status, dates.start, dates.end)
+        counts = queries.escalation_counts(conn, dates.start, dates.end)
+    record("view_escalations", None, " ".join(f"{k}={v}" for k, v in {"status": status, **dates.as_args()}.items()))
+    return render_template("staff/escalations.html", rows=rows, status=status, counts=counts, dates=dates,
+                           shortcuts=shortcuts, statuses=ESCALATION_STATUSES)
 
 
 @bp.get("/api/escalations")
 def api_escalations() -> Any:
     status = request.args.get("status", "open")
+    dates = EscalationDates.from_args(request.args)
+    if dates.error:
+        return jsonify(error=dates.error), 400
     with engine().connect() as conn:
-        rows = queries.escalations(conn, status)
-        counts = queries.escalation_counts(conn)
-    return jsonify(status=status, counts=counts, escalations=[escalation_json(r) for r in rows])
+        rows = queries.escalations(conn, status, dates.start, dates.end)
+        counts = queries.escalation_counts(conn, dates.start, dates.end)
+    return jsonify(status=status, counts=counts, escalations=[escalation_json(r) for r in rows],
+                   **dates.as_args())
 
 
 def _update_escalation(escalation_id: int, values: dict[str, Any]) -> dict[str, Any] | None:

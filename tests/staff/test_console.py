@@ -215,6 +215,60 @@ def test_new_escalations_appear_in_the_polled_endpoint(as_staff, staff_db):
     assert len(as_staff.get("/staff/api/escalations").get_json()["escalations"]) == 1
 
 
+def test_escalation_queue_filters_by_the_day_raised(app, as_staff, staff_db):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    yesterday = (now - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    with Session(bind=staff_engine(staff_db)) as session:
+        session.add_all([
+            Escalation(conversation_id="yday", level="emergency", flags="pop_or_snap", message=XSS,
+                       created_at=yesterday),
+            Escalation(conversation_id="yday-late", level="soon", flags="night_pain", message="late",
+                       created_at=yesterday.replace(hour=23, minute=59, second=59), status="contacted"),
+            Escalation(conversation_id="today", level="same_day", flags="night_pain", message="now",
+                       created_at=now),
+            Escalation(conversation_id="older", level="soon", flags="night_pain", message="old",
+                       created_at=now - timedelta(days=5)),
+        ])
+        session.commit()
+    day = yesterday.strftime("%Y-%m-%d")
+
+    def ids(**params) -> list[str]:
+        response = as_staff.get("/staff/api/escalations", query_string=params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [e["conversation_id"] for e in response.get_json()["escalations"]]
+
+    assert ids(date_from=day, date_to=day) == ["yday"]  # open ones by default
+    assert ids(status="all", date_from=day, date_to=day) == ["yday-late", "yday"]
+    assert ids(status="all", date_from=day) == ["today", "yday-late", "yday"]
+    assert ids(status="all", date_to=day) == ["yday-late", "yday", "older"]
+    assert ids(status="all", date_from=" ", date_to="") == ["today", "yday-late", "yday", "older"]
+    data = as_staff.get(f"/staff/api/escalations?status=all&date_from={day}&date_to={day}").get_json()
+    assert data["counts"] == {"open": 1, "contacted": 1} and data["date_from"] == data["date_to"] == day
+    # The page: only yesterday's row; the tabs and the polled API keep the filter; user text is escaped.
+    page = as_staff.get(f"/staff/escalations?date_from={day}&date_to={day}").get_data(as_text=True)
+    assert "/staff/transcript/yday" in page and "/staff/transcript/today" not in page
+    assert f"/staff/api/escalations?status=open&amp;date_from={day}&amp;date_to={day}" in page
+    assert f"status=contacted&amp;date_from={day}&amp;date_to={day}" in page
+    assert XSS not in page and "&lt;script&gt;" in page
+    # Bad dates are refused, and never echoed back unescaped.
+    for params in ({"date_from": "yesterday"}, {"date_to": "2024-02-30"}, {"date_from": "2024-1-1"},
+                   {"date_from": day, "date_to": "2000-01-01"}, {"date_from": "<script>x</script>"}):
+        response = as_staff.get("/staff/api/escalations", query_string=params)
+        assert response.status_code == 400 and "error" in response.get_json(), params
+        response = as_staff.get("/staff/escalations", query_string=params)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400 and "<script>x" not in body and "escalations.js" not in body, params
+        assert "YYYY-MM-DD" in body or "after" in body
+    # Anonymous: refused, filter or not.
+    anonymous = app.test_client()
+    response = anonymous.get(f"/staff/api/escalations?date_from={day}&date_to={day}")
+    assert response.status_code == 401 and response.get_json() == {"error": "login required"}
+    response = anonymous.get(f"/staff/escalations?date_from={day}&date_to={day}")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
 def test_review_and_tags(as_staff, staff_db):
     seed(staff_engine(staff_db))
     as_staff.post("/staff/review", {"sender_id": "alice", "reviewed": "1", "note": "fine"})

@@ -29,26 +29,12 @@ from tests.rest import new_sender, say
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = PROJECT_ROOT / "test-output"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RED_FLAG = "I heard a pop in my achilles and can't walk"
 
 
 @pytest.fixture(scope="module")
-def browser_context(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/system_deps.sh`")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-            headless=True, viewport={"width": 1360, "height": 900})
-        try:
-            yield context
-        finally:
-            context.close()
+def browser_context(browser_context_factory):
+    return browser_context_factory(viewport={"width": 1360, "height": 900})
 
 
 def add_staff_user(database_url: str, role: str = "staff") -> tuple[str, str]:

@@ -2,11 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,35 +10,8 @@ from bot.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CLINIC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 OUTPUT = PROJECT_ROOT / "test-output"
 REPLY_TIMEOUT = 60_000  # ms: the first answers of a fresh Rasa server can take a while on a shared machine
-
-
-@pytest.fixture(scope="module")
-def browser_context_factory() -> Iterator:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/system_deps.sh` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    profiles: list[str] = []
-    contexts = []
-    with sync_playwright() as playwright:
-        def new_context(**options):
-            profile = tempfile.mkdtemp(prefix="clinic-chromium-")
-            profiles.append(profile)
-            context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **options)
-            contexts.append(context)
-            return context
-
-        yield new_context
-        for context in contexts:
-            context.close()
-    for profile in profiles:
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def open_chat(page, web_url: str) -> None:

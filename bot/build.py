@@ -1,15 +1,14 @@
 """Build every artefact the bot needs, each only when its inputs changed: spaCy pipeline, knowledge base, model."""
 from __future__ import annotations
 
-import fcntl
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import spacy
 
 from bot.fingerprint import fingerprint, is_current, write_stamp
+from bot.locks import file_lock
 from bot.paths import BUILD_DIR, ENTITY_PATTERNS_FILE, MODELS_DIR, PROJECT_ROOT, SPACY_PIPELINE_DIR
 
 MODEL_NAME = "clinic"
@@ -18,16 +17,9 @@ MODEL_STAMP = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
 SPACY_STAMP = BUILD_DIR / "spacy_pipeline.fingerprint"
 
 
-@contextmanager
 def build_lock():
     """Serialise builds: two `make` runs at once must not write the same model or pipeline."""
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    with open(BUILD_DIR / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(BUILD_DIR / ".lock")
 
 
 def spacy_inputs_fingerprint() -> str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from tqdm import tqdm
 
 from bot.db import make_engine
 from bot.fingerprint import fingerprint, is_current, write_stamp
+from bot.locks import file_lock
 from bot.paths import BUILD_DIR
 from bot.settings import knowledge_database_url
 from bot.topics import TOPIC_INTENTS
@@ -296,16 +295,9 @@ def is_built(database_url: str) -> bool:
         engine.dispose()
 
 
-@contextmanager
-def _build_lock() -> Iterator[None]:
+def _build_lock():
     """Two builds at once (make kb in two shells) wait for each other instead of interleaving."""
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    with open(BUILD_DIR / ".knowledge.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(BUILD_DIR / ".knowledge.lock")
 
 
 def build_if_changed(force: bool = False) -> bool:

@@ -1,12 +1,15 @@
 """Answer, follow-up, tell-me-more, fallback and session-start actions, run on trackers built with from_dict."""
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.events import SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerFollowup, ActionAnswerTopic, ActionTellMore
 from actions.fallback import ActionFallbackRetrieve, ActionOfferHuman
 from actions.session import ActionSessionStart
 from bot.clinic_profile import clinic_profile
+from bot.topics import TOPIC_INTENTS
 
 
 def only_text(dispatcher) -> str:
@@ -131,3 +134,13 @@ def test_a_type_named_out_of_the_blue_answers_the_types_card(dispatcher, tracker
                           entities=[{"entity": "tendinopathy_type", "value": "insertional"}])
     ActionAnswerFollowup().run(dispatcher, tracker, domain)
     assert "heel bone" in only_text(dispatcher) and "Sources:" in only_text(dispatcher)
+
+
+@pytest.mark.parametrize("intent", list(TOPIC_INTENTS))
+def test_every_rendered_answer_fits_a_phone_screen(intent, tracker_for, domain):
+    dispatcher = CollectingDispatcher()
+    ActionAnswerTopic().run(dispatcher, tracker_for("?", intent), domain)
+    [message] = dispatcher.messages
+    body, sources = message["text"].split("Sources:")
+    assert len(body.split()) <= 130, f"{intent}: {len(body.split())} words before the sources line"
+    assert sources.strip() and message["buttons"]

@@ -299,6 +299,10 @@ class MessageContext:
                     return True
             if re.fullmatch(r"(19|20)\d\d", words[i]) and i > 0 and words[i - 1] in {"in", "back", "since"}:
                 return True
+            if re.fullmatch(r"\d{1,2}", words[i]) and (
+                words[max(i - 3, 0) : i] == ["when", "i", "was"] or i > 0 and words[i - 1] in {"aged", "age"}
+            ):
+                return True  # "when i was 20 i snapped my achilles", "aged 19"; not "when i was running"
         return False
 
     # ------------------------------------------------------------------ soon-level validators
@@ -348,6 +352,13 @@ class MessageContext:
             return False  # "last year", "last month"
         if after in {"later"} or (after == "plan" or after2 in {"plan", "programme", "program", "block"}):
             return False
+        if (
+            after == "of"
+            and set(words[unit + 2 : unit + 5]) & (ACTIVITY_VERBS | AFTER_EXERCISE)
+            and not set(words[unit + 2 : unit + 5]) & SYMPTOMS
+            and "still" not in words[s_start:s_end]
+        ):
+            return False  # "got sore over a few weeks of hills": the duration is the training's
         if after == "ago" or (after in {"or", "and"} and "ago" in words[unit + 1 : unit + 5]):
             # "started hurting three weeks ago" is a duration; "prescribed naproxen three weeks ago" is not
             onset = [j for j in range(c_start, unit) if words[j] in ONSET_VERBS]

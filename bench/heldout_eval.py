@@ -128,7 +128,8 @@ def summary(rows: list[dict]) -> list[str]:
         lines.append(f"  - topic questions tagged `{tag}`: {sum(r['ok'] for r in subset)}/{len(subset)}")
     by_level = Counter((r["expected"], r["ok"]) for r in rows if r["kind"] == "red_flag")
     for level in LEVELS:
-        lines.append(f"  - red flags, {level}: {by_level[(level, True)]}/{by_level[(level, True)] + by_level[(level, False)]}")
+        passed, total = by_level[(level, True)], by_level[(level, True)] + by_level[(level, False)]
+        lines.append(f"  - red flags, {level}: {passed}/{total}")
     return lines
 
 

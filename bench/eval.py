@@ -10,6 +10,7 @@ STEPS = [
     ("NLU cross-validation (macro-F1, confusion pairs)", ["bench/nlu_eval.py"]),
     ("answer-level facts over REST", ["-m", "bench.answer_eval"]),
     ("red-flag recall, false alarms and escalation latency", ["bench/red_flag_eval.py"]),
+    ("held-out runner messages over REST (topics, red flags, negatives)", ["bench/heldout_eval.py"]),
 ]
 
 
@@ -19,7 +20,8 @@ def main() -> int:
         print(f"\n=== {title}")
         result = subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT)
         failures += result.returncode != 0
-    print("\nreports: reports/nlu/REPORT.md, reports/answers/REPORT.md, reports/red_flags/REPORT.md")
+    print("\nreports: reports/nlu/REPORT.md, reports/answers/REPORT.md, reports/red_flags/REPORT.md, "
+          "reports/heldout/REPORT.md")
     return 1 if failures else 0
 
 

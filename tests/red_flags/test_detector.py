@@ -107,8 +107,8 @@ def test_classifier_red_flag_behind_nlu_fallback_escalates(detector, spacy_nlp):
 
 
 def test_unsure_classifier_alone_escalates_at_soon_and_a_sure_one_same_day(detector, spacy_nlp):
-    unsure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.45)])[0]
-    sure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.5)])[0]
+    unsure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.65)])[0]
+    sure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.7)])[0]
     assert unsure.get("intent")["name"] == sure.get("intent")["name"] == "red_flag"
     assert unsure.get("red_flags")["level"] == "soon"
     assert sure.get("red_flags")["level"] == "same_day"

@@ -149,6 +149,15 @@ def build(
     topic_rows, card_rows = [], []
     for position, card in enumerate(cards):
         bar.set_postfix_str(card.path.name)
+
+        def citation(row_id: str, claim_id: str | None, role: str, index: int, source: str, quote: str,
+                     line: int, card: CardSpec = card) -> models.Citation:
+            """A quote checked against its source (the grounding check raises if it is not there)."""
+            match = ground(card, by_id, texts, source, quote, line)
+            return models.Citation(id=row_id, topic_id=card.id, claim_id=claim_id, role=role, position=index,
+                                   source_id=source, quote=quote, start_char=match.start, end_char=match.end,
+                                   passage_id=_passage_at(passages_of[source], match))
+
         topic_rows.append(
             models.Topic(
                 id=card.id, position=position, intent=card.intent, title=card.title, question=card.question
@@ -191,40 +200,14 @@ def build(
             )
             claim_count += 1
             for q_index, quote in enumerate(claim.quotes):
-                match = ground(card, by_id, texts, quote.source, quote.quote, quote.line)
-                card_rows.append(
-                    models.Citation(
-                        id=f"{claim_id}:q{q_index}",
-                        topic_id=card.id,
-                        claim_id=claim_id,
-                        role="claim",
-                        position=q_index,
-                        source_id=quote.source,
-                        quote=quote.quote,
-                        start_char=match.start,
-                        end_char=match.end,
-                        passage_id=_passage_at(passages_of[quote.source], match),
-                    )
-                )
+                card_rows.append(citation(f"{claim_id}:q{q_index}", claim_id, "claim", q_index, quote.source,
+                                          quote.quote, quote.line))
                 citation_count += 1
         if card.disagreement:
             card_rows.append(models.Disagreement(topic_id=card.id, note=card.disagreement.note))
             for s_index, side in enumerate(card.disagreement.sides):
-                match = ground(card, by_id, texts, side.source, side.quote, side.line)
-                card_rows.append(
-                    models.Citation(
-                        id=f"{card.id}:side{s_index}",
-                        topic_id=card.id,
-                        claim_id=None,
-                        role="side",
-                        position=s_index,
-                        source_id=side.source,
-                        quote=side.quote,
-                        start_char=match.start,
-                        end_char=match.end,
-                        passage_id=_passage_at(passages_of[side.source], match),
-                    )
-                )
+                card_rows.append(citation(f"{card.id}:side{s_index}", None, "side", s_index, side.source,
+                                          side.quote, side.line))
                 citation_count += 1
         bar.update()
     bar.close()

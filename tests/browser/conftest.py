@@ -15,9 +15,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context_factory() -> Iterator:
-    """new_context(**playwright_options) -> a persistent context in a new, empty profile; all closed at the end."""
+    """new_context(**playwright_options) -> a persistent context in a new, empty profile; all closed at the end.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while it is
+    open, and later tests that call asyncio.run() (tracker store, Rasa agent) would fail beside it.
+    """
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/system_deps.sh` (make test does it)")
     from playwright.sync_api import sync_playwright

@@ -84,14 +84,19 @@ def escalation_status(database_url: str, sender: str) -> str:
     return status
 
 
-def staff_flow(page, web_url: str, username: str, password: str, sender: str, screenshot: str) -> None:
-    """Log in, open the escalation queue, open the conversation, read it, mark the escalation contacted."""
-    page.goto(f"{web_url}/staff/")
-    assert "/staff/login" in page.url  # every page needs a login
+def log_in(page, username: str, password: str) -> None:
+    """Fill the login form the page is showing and wait for the conversations list."""
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/staff/conversations**")
+
+
+def staff_flow(page, web_url: str, username: str, password: str, sender: str, screenshot: str) -> None:
+    """Log in, open the escalation queue, open the conversation, read it, mark the escalation contacted."""
+    page.goto(f"{web_url}/staff/")
+    assert "/staff/login" in page.url  # every page needs a login
+    log_in(page, username, password)
 
     page.click("#nav-escalations")
     page.wait_for_url("**/staff/escalations**")
@@ -176,10 +181,7 @@ def test_escalation_flow_on_the_console_alone(console_only, browser_context):
     page = browser_context.new_page()
     # The queue is open before the escalation exists: the 5 s poll must bring it in without a reload.
     page.goto(f"{url}/staff/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/conversations**")
+    log_in(page, username, password)
     page.goto(f"{url}/staff/escalations")
     assert page.locator(f"#escalations a[href$='/staff/transcript/{sender}']").count() == 0
     insert_escalation(database_url, sender)
@@ -222,10 +224,7 @@ def test_yesterdays_escalation_to_contacted_and_nlu_export(console_only, browser
 
     page = browser_context.new_page()
     page.goto(f"{url}/staff/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/conversations**")
+    log_in(page, username, password)
 
     # The queue shows both open escalations until it is filtered to yesterday.
     page.click("#nav-escalations")

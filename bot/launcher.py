@@ -133,7 +133,7 @@ def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None
         f"http://{LOOPBACK}:{bot.action_port}/health", log_dir / "actions.log"))
     bot.services.append(Service(
         "rasa server",
-        [python, "-m", "rasa", "run", "--model", str(model), "--interface", LOOPBACK,
+        [python, "-m", "bot.server", "run", "--model", str(model), "--interface", LOOPBACK,
          "--port", str(bot.rasa_port), "--endpoints", str(endpoints_file),
          "--credentials", str(credentials_file), "--cors", "*"],
         f"http://{LOOPBACK}:{bot.rasa_port}/", log_dir / "rasa.log"))

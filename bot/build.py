@@ -53,7 +53,7 @@ def model_inputs_fingerprint() -> str:
     """Everything a trained model depends on, including the spaCy pipeline's *content* (Rasa ignores it)."""
     inputs = [
         PROJECT_ROOT / "config.yml",
-        PROJECT_ROOT / "domain.yml",
+        PROJECT_ROOT / "domain",
         PROJECT_ROOT / "data",
         SPACY_PIPELINE_DIR,
         PROJECT_ROOT / "bot" / "nlp",
@@ -71,7 +71,7 @@ def train_model(force: bool = False) -> bool:
     print("model: training (the data, config or spaCy pipeline changed); this takes a few minutes")
     command = [
         sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        "--config", "config.yml", "--domain", "domain", "--data", "data",
         "--out", str(MODELS_DIR), "--fixed-model-name", MODEL_NAME,
         "--force",  # Rasa fingerprints the spaCy pipeline's path, not its content: we decided to train
     ]

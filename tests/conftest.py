@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.build import MODEL_FILE
 from bot.launcher import BotProcesses, start_bot
-from bot.paths import PROJECT_ROOT
 
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    from bot.paths import domain_dict
+
+    return domain_dict()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
 from flask import (
     Blueprint,
     Flask,
@@ -31,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.escalations import Escalation, utcnow
-from bot.paths import PROJECT_ROOT
 from bot.staff import audit, charts, export, queries
 from bot.staff.auth import (
     AccountError,
@@ -173,8 +171,10 @@ def refresh() -> None:
 
 @lru_cache(maxsize=1)
 def domain_intents() -> list[str]:
-    """The intents a message can be relabelled to, from domain.yml."""
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text()) or {}
+    """The intents a message can be relabelled to, from the domain (domain/)."""
+    from bot.paths import domain_dict
+
+    domain = domain_dict()
     names = []
     for item in domain.get("intents") or []:
         names.append(next(iter(item)) if isinstance(item, dict) else str(item))

@@ -14,7 +14,7 @@ def run_rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
 
 
 def test_rasa_data_validate_has_no_warnings():
-    result = run_rasa("data", "validate", "--domain", "domain.yml", "--data", "data", "--config", "config.yml",
+    result = run_rasa("data", "validate", "--domain", "domain", "--data", "data", "--config", "config.yml",
                       "--fail-on-warnings")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.postgres
 
 def test_conversation_log_on_postgresql_survives_a_new_store_instance(postgres_url, monkeypatch):  # noqa: F811
     monkeypatch.setenv("CLINIC_DATABASE_URL", postgres_url)
-    domain = Domain.load(PROJECT_ROOT / "domain.yml")
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
     tracker = DialogueStateTracker.from_events("runner-pg", [
         ActionExecuted("action_listen"),
         UserUttered("can i keep running?", {"name": "ask_keep_running", "confidence": 0.93}),

@@ -13,7 +13,7 @@ from bot.tracker_store import ClinicSQLTrackerStore
 
 def save_and_reload(url: str, monkeypatch) -> DialogueStateTracker:
     monkeypatch.setenv("CLINIC_DATABASE_URL", url)
-    domain = Domain.load(PROJECT_ROOT / "domain.yml")
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
     store = ClinicSQLTrackerStore(domain=domain)
     tracker = DialogueStateTracker.from_events("runner-1", [
         ActionExecuted("action_listen"),

@@ -8,6 +8,7 @@ logger = logging.getLogger(__name__)
 
 # One line per patch; each module's docstring says what Rasa does, why the clinic needs otherwise, and the test.
 PATCHES: list[str] = [
+    "bot.server.action_validation:apply",
 ]
 
 _applied: set[str] = set()

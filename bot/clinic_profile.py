@@ -8,9 +8,10 @@ from pathlib import Path
 
 import yaml
 
+from bot.opening_hours import OpeningHours
 from bot.paths import PROJECT_ROOT
 
-REQUIRED_FIELDS = ("name", "phone", "email", "booking_url", "hours", "emergency_number", "urgent_care")
+REQUIRED_FIELDS = ("name", "phone", "email", "booking_url", "emergency_number", "urgent_care")
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,10 @@ class ClinicProfile:
     phone: str
     email: str
     booking_url: str
-    hours: str
+    hours: str  # generated from opening_hours ("Mon-Fri 8:00-19:00, Sat 9:00-13:00")
     emergency_number: str
     urgent_care: str
+    opening_hours: OpeningHours | None = None
 
 
 def profile_path() -> Path:
@@ -34,7 +36,16 @@ def _load(path: Path) -> ClinicProfile:
     missing = [field for field in REQUIRED_FIELDS if not str(data.get(field) or "").strip()]
     if missing:
         raise ValueError(f"{path}: the clinic profile needs {', '.join(missing)}; add them to that file")
-    return ClinicProfile(**{field: str(data[field]).strip() for field in REQUIRED_FIELDS})
+    fields = {field: str(data[field]).strip() for field in REQUIRED_FIELDS}
+    if data.get("opening_hours"):
+        try:
+            hours = OpeningHours.from_data(data["opening_hours"])
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from error
+        return ClinicProfile(**fields, hours=hours.summary(), opening_hours=hours)
+    if not str(data.get("hours") or "").strip():
+        raise ValueError(f"{path}: the clinic profile needs opening_hours (or a free-text hours line)")
+    return ClinicProfile(**fields, hours=str(data["hours"]).strip())
 
 
 def clinic_profile() -> ClinicProfile:

@@ -1,4 +1,4 @@
-"""The clinic's profile (clinic.yml): name, phone, hours, booking link, emergency and urgent-care numbers."""
+"""The clinic's profile (clinic.yml): name, phone, hours, booking link, emergency and urgent-care numbers, region."""
 from __future__ import annotations
 
 import os
@@ -24,6 +24,7 @@ class ClinicProfile:
     emergency_number: str
     urgent_care: str
     opening_hours: OpeningHours | None = None
+    region: str | None = None  # ISO 3166 country code (GB, IE, US): how national phone numbers are read
 
 
 def profile_path() -> Path:
@@ -37,6 +38,7 @@ def _load(path: Path) -> ClinicProfile:
     if missing:
         raise ValueError(f"{path}: the clinic profile needs {', '.join(missing)}; add them to that file")
     fields = {field: str(data[field]).strip() for field in REQUIRED_FIELDS}
+    fields["region"] = _region(path, data.get("region"))
     if data.get("opening_hours"):
         try:
             hours = OpeningHours.from_data(data["opening_hours"])
@@ -46,6 +48,19 @@ def _load(path: Path) -> ClinicProfile:
     if not str(data.get("hours") or "").strip():
         raise ValueError(f"{path}: the clinic profile needs opening_hours (or a free-text hours line)")
     return ClinicProfile(**fields, hours=str(data["hours"]).strip())
+
+
+def _region(path: Path, value: object) -> str | None:
+    """The optional `region:` key, checked against the regions phonenumbers knows."""
+    if value is None or not str(value).strip():
+        return None
+    import phonenumbers
+
+    region = str(value).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{path}: region {value!r} is not a two-letter country code phonenumbers knows "
+                         "(for example GB, IE, US); fix the `region:` key in that file")
+    return region
 
 
 def clinic_profile() -> ClinicProfile:

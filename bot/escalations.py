@@ -1,11 +1,22 @@
-"""The Escalation record: one per red-flag conversation, written before the bot promises a call-back."""
+"""The escalations service: one record per red-flag conversation, shared by the action server and the console.
+
+The action server creates records (before the bot promises a call-back) and adds contact details; the staff
+console reads the queue and changes status, assignee and notes, always through the functions here. Contact
+details are encrypted at rest (bot/encryption.py): the ORM and Core queries give back plaintext, the raw
+column holds a Fernet token.
+"""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, select
+from sqlalchemy.engine import Connection
 
 from bot.db import Base
+from bot.encryption import EncryptedText
 
 
 def utcnow() -> datetime:
@@ -21,8 +32,8 @@ class Escalation(Base):
     level = Column(String(32), nullable=False, index=True)          # emergency | same_day | soon
     flags = Column(Text, nullable=False)                            # comma-separated flag ids
     message = Column(Text, nullable=False)                          # the user's message that escalated
-    contact_name = Column(String(255), nullable=True)
-    contact_details = Column(String(255), nullable=True)            # phone or email
+    contact_name = Column(EncryptedText, nullable=True)             # encrypted at rest
+    contact_details = Column(EncryptedText, nullable=True)          # phone (E.164) or email, encrypted
     consent = Column(Boolean, nullable=True)
     status = Column(String(32), nullable=False, default="open", index=True)  # open | contacted | closed
     assignee = Column(String(255), nullable=True)
@@ -128,3 +139,52 @@ def get_escalation(escalation_id: int) -> Escalation | None:
 
     with clinic_session() as session:
         return session.get(Escalation, escalation_id)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The console's side: read rows as dicts and change status, assignee and notes (on the caller's connection, so
+# the change and its audit entry commit together).
+
+STATUSES = ("open", "contacted", "closed")
+EDITABLE = {"assignee": MAX_FIELD_CHARS, "notes": MAX_MESSAGE_CHARS}
+TABLE = Escalation.__table__
+
+
+@dataclass(frozen=True)
+class EscalationUpdate:
+    row: dict[str, Any]      # the escalation after the change
+    changed: list[str]       # the fields that were given (status, assignee, notes)
+
+
+def clean_changes(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes a staff member asked for, checked: raises ValueError with a message fit for the person."""
+    changes: dict[str, Any] = {}
+    if "status" in values:
+        if values["status"] not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        changes["status"] = values["status"]
+    for key, limit in EDITABLE.items():
+        if key in values:
+            changes[key] = (str(values[key] or "").strip()[:limit]) or None
+    return changes
+
+
+def escalation_row(conn: Connection, escalation_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(TABLE).where(TABLE.c.id == escalation_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def escalations_of(conn: Connection, conversation_id: str) -> list[dict[str, Any]]:
+    """Every escalation of one conversation, oldest first."""
+    query = select(TABLE).where(TABLE.c.conversation_id == conversation_id).order_by(TABLE.c.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def update_escalation(conn: Connection, escalation_id: int, values: Mapping[str, Any]) -> EscalationUpdate | None:
+    """Apply status/assignee/notes changes (checked by clean_changes); None if there is no such escalation."""
+    changes = clean_changes(values)
+    if escalation_row(conn, escalation_id) is None:
+        return None
+    if changes:
+        conn.execute(TABLE.update().where(TABLE.c.id == escalation_id).values(**changes, updated_at=utcnow()))
+    return EscalationUpdate(escalation_row(conn, escalation_id) or {}, list(changes))

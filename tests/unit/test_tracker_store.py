@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import PROJECT_ROOT
-from bot.tracker_store import ClinicSQLTrackerStore
+from bot.tracker_store import SESSION_INDEX, ClinicSQLTrackerStore
 
 
 def save_and_reload(url: str, monkeypatch) -> DialogueStateTracker:
@@ -33,3 +34,108 @@ def test_sqlite_file_from_url_keeps_the_conversation(tmp_path, monkeypatch):
     assert reloaded.latest_message.intent["name"] == "ask_heel_lifts"
     assert [e.text for e in reloaded.events if isinstance(e, BotUttered)] == [
         "They can ease strain early on ... Sources: ..."]
+
+
+def _store(url: str, monkeypatch) -> ClinicSQLTrackerStore:
+    monkeypatch.setenv("CLINIC_DATABASE_URL", url)
+    return ClinicSQLTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain")))
+
+
+def _rows(url: str, sender: str) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).connect() as connection:
+        return [tuple(row) for row in connection.execute(text(
+            "SELECT type_name, intent_name, action_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": sender})]
+
+
+def _turn(tracker: DialogueStateTracker, text: str, intent: str) -> None:
+    tracker.update(UserUttered(text, {"name": intent, "confidence": 0.9}))
+    tracker.update(ActionExecuted("utter_" + intent))
+    tracker.update(BotUttered(f"reply to {text}"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def _conversation(store, sender: str) -> list[str]:
+    """Two messages, a new session, two more: the stored rows must be the same whatever the store."""
+    from rasa.shared.core.events import SessionStarted
+
+    async def run() -> list[str]:
+        tracker = await store.get_or_create_tracker(sender)
+        _turn(tracker, "do heel lifts help?", "ask_heel_lifts")
+        await store.save(tracker)
+        for text in ("can i keep running?", "which shoes?"):
+            tracker = await store.retrieve(sender)
+            _turn(tracker, text, "ask_keep_running")
+            await store.save(tracker)
+            _turn(tracker, text + " again", "ask_keep_running")  # a second save of the same object
+            await store.save(tracker)
+        tracker = await store.retrieve(sender)
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        _turn(tracker, "new session question", "ask_causes")
+        await store.save(tracker)
+        tracker = await store.retrieve(sender)
+        _turn(tracker, "and exercises?", "ask_exercises")
+        await store.save(tracker)
+        return [e.text for e in (await store.retrieve(sender)).events if isinstance(e, UserUttered)]
+
+    return asyncio.run(run())
+
+
+def test_same_rows_and_session_as_rasas_own_store(tmp_path, monkeypatch):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours_url = f"sqlite:///{tmp_path / 'ours.db'}"
+    ours = _conversation(_store(ours_url, monkeypatch), "runner-2")
+    rasa_db = tmp_path / "rasa.db"
+    stock = SQLTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain")), dialect="sqlite", db=str(rasa_db))
+    theirs = _conversation(stock, "runner-2")
+    assert ours == theirs == ["new session question", "and exercises?"]  # only the latest session is loaded
+    texts = [json.loads(d).get("text") for t, _, _, d in _rows(ours_url, "runner-2") if t == "user"]
+    assert texts == ["do heel lifts help?", "can i keep running?", "can i keep running? again", "which shoes?",
+                     "which shoes? again", "new session question", "and exercises?"]  # each once, in order
+    # Rasa's own store writes the same rows up to the double save after the new session start, where its
+    # count restarts at the new session and it stores the old session again.
+    theirs_rows = [(t, i, a) for t, i, a, _ in _rows(f"sqlite:///{rasa_db}", "runner-2")]
+    ours_rows = [(t, i, a) for t, i, a, _ in _rows(ours_url, "runner-2")]
+    first_session = ours_rows.index(("session_started", None, None), 1)
+    assert ours_rows[:first_session + 2] == theirs_rows[:first_session + 2]
+    assert len(theirs_rows) > len(ours_rows)
+
+
+def test_save_after_retrieve_skips_the_count_query(tmp_path, monkeypatch):
+    from sqlalchemy import event
+
+    url = f"sqlite:///{tmp_path / 'count.db'}"
+    store = _store(url, monkeypatch)
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_args: statements.append(statement.lower()))
+
+    async def run() -> None:
+        tracker = await store.get_or_create_tracker("runner-3")
+        _turn(tracker, "hello", "greet")
+        await store.save(tracker)
+        statements.clear()
+        tracker = await store.retrieve("runner-3")
+        _turn(tracker, "do heel lifts help?", "ask_heel_lifts")
+        await store.save(tracker)
+
+    asyncio.run(run())
+    assert not [s for s in statements if "count(" in s], statements
+    assert sum(1 for s in statements if s.startswith("insert")) >= 1
+    assert len([r for r in _rows(url, "runner-3") if r[0] == "user"]) == 2
+
+
+def test_session_index_exists(tmp_path, monkeypatch):
+    from sqlalchemy import create_engine, inspect
+
+    url = f"sqlite:///{tmp_path / 'index.db'}"
+    _store(url, monkeypatch)
+    _store(url, monkeypatch)  # a second start finds it there
+    names = {index["name"] for index in inspect(create_engine(url)).get_indexes("events")}
+    assert SESSION_INDEX in names

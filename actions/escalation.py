@@ -10,13 +10,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.answer import latest_entity
 from actions.render import send_answer
+from bot.contact_details import check_contact, clean_name, clinic_region, example_phone
 from bot.topics import card_for_intent
 from bot.triage import advice
 from bot.triage.escalate import (
-    clean_name,
     is_cancel,
     merge_with_history,
-    normalise_contact,
     open_escalation,
     save_contact,
 )
@@ -135,19 +134,31 @@ class ValidateContactForm(FormValidationAction):
         name = clean_name(value if isinstance(value, str) else None)
         if name is None:
             dispatcher.utter_message(text='Sorry, I didn\'t catch a name. Please type the name the clinic should ask '
-                                          'for (up to 100 characters), or "stop" to skip.')
+                                          'for (up to 100 characters, letters rather than a number or email), or '
+                                          '"stop" to skip.')
             return {"contact_name": None}
         return {"contact_name": name}
 
     def validate_contact_details(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
-        details = normalise_contact(value if isinstance(value, str) else None)
-        if details is None:
-            dispatcher.utter_message(text='That doesn\'t look like a phone number or an email address. Please type '
-                                          'a phone number (for example 07700 900123) or an email address (for '
-                                          'example name@example.com), or "stop" to skip.')
-            return {"contact_details": None}
-        return {"contact_details": details}
+        """A phone number (read in the clinic's region, stored in E.164) or an email address; else a re-ask
+        that says what was wrong with it."""
+        region = clinic_region()
+        check = check_contact(value if isinstance(value, str) else None, region)
+        if check.value is not None:
+            return {"contact_details": check.value}
+        example = example_phone(region)
+        if check.kind == "phone":
+            problem = (f"That phone number doesn't look complete. Please type it with its area code (for example "
+                       f"{example}, or with + and the country code from abroad)")
+        elif check.kind == "email":
+            problem = ("That email address doesn't look right: it needs a name, one @ and a domain such as "
+                       "example.com. Please type it again")
+        else:
+            problem = "That doesn't look like a phone number or an email address. Please type one"
+        dispatcher.utter_message(text=f'{problem}. The clinic can use a phone number or an email address, for '
+                                      f'example {example} or name@example.com; or type "stop" to skip.')
+        return {"contact_details": None}
 
     def validate_contact_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:

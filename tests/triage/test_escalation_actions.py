@@ -222,7 +222,7 @@ def _validate(slot: str, value: str, dispatcher):
         "contact_form": {"required_slots": ["contact_name", "contact_details", "contact_consent"]}}}))
 
 
-@pytest.mark.parametrize("value,expected", [("07700 900123", "07700900123"), ("+44 20 7946 0958", "+442079460958"),
+@pytest.mark.parametrize("value,expected", [("07700 900123", "+447700900123"), ("+44 20 7946 0958", "+442079460958"),
                                             ("Sam@Example.com", "sam@example.com")])
 def test_valid_contact_details(value, expected, dispatcher):
     assert slots_of(_validate("contact_details", value, dispatcher))["contact_details"] == expected

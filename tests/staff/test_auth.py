@@ -10,9 +10,11 @@ from bot.staff.db import staff_engine
 from bot.staff.models import AuditEntry, StaffUser
 from tests.staff.conftest import PASSWORDS, StaffClient, login
 
-PUBLIC = {"staff.login", "staff.static"}
-ADMIN_ONLY = {"staff.export_person", "staff.erase_confirm", "staff.erase", "staff.audit_log", "staff.users",
-              "staff.users_create", "staff.users_update", "staff.labels_export"}
+# Endpoint names are "staff.<area blueprint>.<view>" (bot/staff/blueprints.py).
+PUBLIC = {"staff.auth.login", "staff.static"}
+ADMIN_ONLY = {"staff.privacy.export_person", "staff.privacy.erase_confirm", "staff.privacy.erase",
+              "staff.privacy.audit_log", "staff.accounts.users", "staff.accounts.users_create",
+              "staff.accounts.users_update", "staff.labels.labels_export"}
 ARGUMENTS = {"sender_id": "someone", "fmt": "json", "escalation_id": 1, "user_id": 1, "filename": "staff.css"}
 
 

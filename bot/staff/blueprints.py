@@ -1,0 +1,16 @@
+"""The console's areas, one blueprint each, registered under /staff/ in this order. Adding an area is one line.
+
+Each entry names a module that defines `bp` (a flask.Blueprint) and, if the area has a page in the top menu,
+`NAV = (label, endpoint, admin_only)`. Endpoints become "staff.<blueprint name>.<view>".
+"""
+from __future__ import annotations
+
+AREAS = [
+    "bot.staff.auth_views",           # login, logout
+    "bot.staff.conversations_views",  # list, transcript, review, tags
+    "bot.staff.escalations_views",    # the escalation queue and one escalation
+    "bot.staff.analytics_views",      # charts
+    "bot.staff.labels_views",         # misunderstood messages, labels, NLU export
+    "bot.staff.privacy_views",        # export, erasure, audit log (admin)
+    "bot.staff.accounts_views",       # staff accounts (admin)
+]

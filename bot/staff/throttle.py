@@ -1,0 +1,71 @@
+"""Login throttling: a per-address limit (Flask-Limiter) and per-account failure marks for each address.
+
+Storage is Redis when CLINIC_REDIS_URL is set (shared by every web worker and machine), memory otherwise.
+Two things are kept there:
+- the per-address limit on failed logins (CLINIC_STAFF_LOGIN_LIMIT, default "10 per minute;50 per hour"):
+  one more attempt past it gets 429 whatever the user name, so guessing is slow and tells nothing;
+- failure marks per (account, address), for the lockout window: a locked account refuses only the addresses
+  that failed against it (see bot/staff/auth.py), so an attacker's bad passwords cannot keep staff out.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+from flask.wrappers import Response
+from flask_limiter import Limiter
+from limits import parse
+
+from bot.settings import redis_url
+
+DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
+MARKS_PER_WINDOW = 1000  # a ceiling only: marks are counted, never refused
+
+
+def client_address() -> str:
+    """The address the request came from (behind a proxy, configure the proxy to set it; see the docs)."""
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=client_address, strategy="moving-window", headers_enabled=False)
+
+
+def login_limit() -> str:
+    """CLINIC_STAFF_LOGIN_LIMIT: failed logins one address may make, in the `limits` notation."""
+    value = os.environ.get("CLINIC_STAFF_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)
+    try:
+        parse(value.split(";")[0])
+    except ValueError as error:
+        raise ValueError(f"CLINIC_STAFF_LOGIN_LIMIT={value!r} is not a rate such as '10 per minute'") from error
+    return value
+
+
+def failed_login(response: Response) -> bool:
+    """Only failed attempts count towards the per-address limit (a 401 from the login form)."""
+    return response.status_code == 401
+
+
+def init_limiter(app: Flask) -> None:
+    """Storage from CLINIC_REDIS_URL (or memory); RATELIMIT_* values given in the app's config win."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url() or "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+
+
+class FailureMarks:
+    """Failed logins against one account from one address within the lockout window (in the limiter's store)."""
+
+    def __init__(self, address: str, window_minutes: float) -> None:
+        self.address = address
+        seconds = max(1, int(window_minutes * 60))
+        self.item = parse(f"{MARKS_PER_WINDOW} per {seconds} seconds")
+
+    def _keys(self, user_id: int) -> tuple[str, str, str]:
+        return ("staff-login-failures", str(user_id), self.address)
+
+    def count(self, user_id: int) -> int:
+        _, remaining = limiter.limiter.get_window_stats(self.item, *self._keys(user_id))
+        return MARKS_PER_WINDOW - remaining
+
+    def add(self, user_id: int) -> None:
+        limiter.limiter.hit(self.item, *self._keys(user_id))

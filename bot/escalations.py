@@ -188,3 +188,35 @@ def update_escalation(conn: Connection, escalation_id: int, values: Mapping[str,
     if changes:
         conn.execute(TABLE.update().where(TABLE.c.id == escalation_id).values(**changes, updated_at=utcnow()))
     return EscalationUpdate(escalation_row(conn, escalation_id) or {}, list(changes))
+
+
+def mark_advice_undelivered(conversation_id: str, channel: str, level: str) -> int | None:
+    """Urgent advice could not be delivered: note it on the conversation's latest escalation (shown in the
+    console with the notes); returns its id, or None if there is none yet."""
+    from bot.db import clinic_session
+
+    note = (f"[{utcnow():%Y-%m-%d %H:%M} UTC] URGENT ADVICE NOT DELIVERED: the {level} advice could not be "
+            f"delivered on {channel}; contact the person another way.")
+    with clinic_session() as session:
+        escalation = session.scalars(select(Escalation).where(Escalation.conversation_id == conversation_id)
+                                     .order_by(Escalation.id.desc()).limit(1)).first()
+        if escalation is None:
+            return None
+        escalation.notes = f"{escalation.notes}\n{note}" if escalation.notes else note
+        return escalation.id
+
+
+def reseal_contacts(conn: Connection) -> int:
+    """Reseal every stored contact detail with the newest data key (after a key rotation); returns rows changed."""
+    from sqlalchemy import Text, column, table
+
+    from bot.encryption import reencrypt
+
+    raw = table("escalations", column("id", Integer), column("contact_name", Text), column("contact_details", Text))
+    changed = 0
+    for row in conn.execute(select(raw).where((raw.c.contact_name.isnot(None)) | (raw.c.contact_details.isnot(None))
+                                              )).mappings().all():
+        values = {k: reencrypt(row[k]) for k in ("contact_name", "contact_details") if row[k] is not None}
+        conn.execute(raw.update().where(raw.c.id == row["id"]).values(**values))
+        changed += 1
+    return changed

@@ -1,4 +1,4 @@
-"""`python -m bot staff ...`: create accounts, apply retention, refresh summaries, export NLU labels."""
+"""`python -m bot staff ...`: accounts, retention, summaries, NLU labels, schema migrations, data-key rotation."""
 from __future__ import annotations
 
 import argparse
@@ -75,6 +75,36 @@ def _export_nlu(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from bot import migrations
+    from bot.db import engine_for
+    from bot.settings import database_url
+
+    engine = engine_for(database_url())
+    if args.status:
+        print(f"database at revision {migrations.current(engine) or 'none'}; newest is {migrations.head()}")
+        return 0
+    if args.new:
+        from alembic import command
+
+        command.revision(migrations.alembic_config(engine), message=args.new, autogenerate=True)
+        print("wrote a new revision under bot/migrations/versions/: read it, fix it, then commit it")
+        return 0
+    migrations.upgrade(engine, args.to)
+    print(f"database at revision {migrations.current(engine)}")
+    return 0
+
+
+def _reencrypt(args: argparse.Namespace) -> int:
+    from bot.escalations import reseal_contacts
+    from bot.staff.db import staff_engine
+
+    with staff_engine().begin() as conn:
+        count = reseal_contacts(conn)
+    print(f"contact details of {count} escalations sealed with the newest data key")
+    return 0
+
+
 def add_staff_commands(commands: argparse._SubParsersAction) -> None:
     """Add `staff` and its subcommands to the project's command line (bot/cli.py)."""
     staff = commands.add_parser("staff", help="staff console: accounts, retention, summaries, NLU export")
@@ -99,3 +129,13 @@ def add_staff_commands(commands: argparse._SubParsersAction) -> None:
     nlu = sub.add_parser("export-nlu", help="write the labelled misunderstood messages as Rasa NLU YAML")
     nlu.add_argument("--out", help="file to write (default: standard output)")
     nlu.set_defaults(handler=_export_nlu)
+
+    migrate = sub.add_parser("migrate", help="bring the clinic's tables to the newest schema (Alembic)")
+    migrate.add_argument("--to", default="head", help="a revision id (default: the newest)")
+    migrate.add_argument("--status", action="store_true", help="only say which revision the database is at")
+    migrate.add_argument("--new", metavar="MESSAGE", help="developers: write a new revision from the models")
+    migrate.set_defaults(handler=_migrate)
+
+    reencrypt = sub.add_parser("reencrypt", help="after adding a new first key to CLINIC_DATA_KEY, reseal "
+                                                 "every stored contact detail with it")
+    reencrypt.set_defaults(handler=_reencrypt)

@@ -76,7 +76,8 @@ def test_a_red_flag_during_a_handoff_still_gets_the_urgent_advice(running_bot, e
     say(running_bot.rasa_url, sender, "hi")
     conversation = conversation_of(e2e_database_url, sender)
     assert handoff(running_bot.rasa_url, "take_over", conversation_id=conversation, **STAFF).status_code == 200
-    advice = reply_text(say(running_bot.rasa_url, sender, "I just heard a loud pop in my achilles and now I can't walk"))
+    advice = reply_text(say(running_bot.rasa_url, sender,
+                            "I just heard a loud pop in my achilles and now I can't walk"))
     assert "999" in advice or "today" in advice.lower()
     assert store.get(conversation).red_flag_alert is True
     # still with staff: an ordinary question gets no bot answer

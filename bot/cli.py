@@ -88,6 +88,19 @@ def command_run(args: argparse.Namespace) -> int:
         print("all processes stopped")
 
 
+def command_migrate_conversation_ids(args: argparse.Namespace) -> int:
+    """Rename conversations stored under bare ids to channel-namespaced ids (docs/channels.md)."""
+    from bot.channels.migrate import migrate_conversation_ids
+    from bot.db import engine_for
+    from bot.settings import database_url
+
+    report = migrate_conversation_ids(engine_for(args.database_url or database_url()), dry_run=args.dry_run)
+    print(report.summary(applied=not args.dry_run))
+    if args.dry_run:
+        print("dry run: nothing was changed; run again without --dry-run to apply")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="The Achilles clinic bot.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     run.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8000)))
     run.set_defaults(handler=command_run)
+
+    migrate = commands.add_parser("migrate-conversation-ids",
+                                  help="rename old bare conversation ids to channel-namespaced ids")
+    migrate.add_argument("--dry-run", action="store_true", help="list the renames, change nothing")
+    migrate.add_argument("--database-url", help="the database to migrate (default CLINIC_DATABASE_URL)")
+    migrate.set_defaults(handler=command_migrate_conversation_ids)
 
     from bot.staff.cli import add_staff_commands
 

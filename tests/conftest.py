@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.build import MODEL_FILE
 from bot.launcher import BotProcesses, start_bot
+from tests.channel_bot import channel_bot  # noqa: F401 - the channel bot fixture, one for every test folder
 
 
 @pytest.fixture(scope="session")

@@ -130,7 +130,7 @@ def triage_markers() -> dict[str, str]:
 
 def triage_level(text: str, message_kwargs: dict[str, Any]) -> str | None:
     """The red-flag level of a bot message: its `triage` metadata, else the advice text it contains."""
-    triage = message_kwargs.get("triage")
+    triage = message_kwargs.get("triage") or (message_kwargs.get("metadata") or {}).get("triage")  # action / domain
     if isinstance(triage, dict) and triage.get("level"):
         return str(triage["level"])
     for level, marker in triage_markers().items():
@@ -147,3 +147,18 @@ def is_urgent(text: str, message_kwargs: dict[str, Any]) -> bool:
 def mark_urgent(text: str, message_kwargs: dict[str, Any]) -> str:
     """Put a warning sign in front of urgent red-flag advice on text-only channels."""
     return f"⚠️ {text}" if is_urgent(text, message_kwargs) and not text.startswith("⚠️") else text
+
+
+def rate_limited_reply() -> str:
+    """What a sender over the rate limit is told (once a minute), with the numbers to call if it is urgent."""
+    try:
+        from bot.clinic_profile import clinic_profile
+
+        profile = clinic_profile()
+        numbers = (f" If this is an emergency, call {profile.emergency_number} now; to reach the clinic, call "
+                   f"{profile.phone}.")
+    except Exception as error:  # noqa: BLE001 - the reply must go out even without the clinic profile
+        logger.warning("clinic profile unavailable for the rate-limit reply: %s", error)
+        numbers = " If this is an emergency, call your local emergency number now."
+    return ("You are sending messages faster than I can answer, so I skipped your latest ones. Please wait a "
+            "minute, then send your question again." + numbers)

@@ -1,6 +1,10 @@
 """Telegram: Rasa's connector plus a webhook secret token, inline keyboards, long-message splitting, clear
 replies to stickers/photos/edits, and a configurable Bot API server (TELEGRAM_API_URL) for tests.
 
+Conversations are `telegram:<chat id>`. Each update is taken in once (its update_id is recorded in the clinic
+database), answered 200 at once, and processed in the background in order per chat (bot/channels/intake.py).
+Outgoing calls retry 429 (after Telegram's retry_after) and 5xx; failures are recorded (delivery.py).
+
 credentials.yml names this class by module path: `bot.channels.telegram.ClinicTelegramInput`.
 """
 from __future__ import annotations
@@ -19,14 +23,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import ids
 from bot.channels.common import ChannelAPIError, post, redact
+from bot.channels.delivery import DeliveryRecorder, report_undelivered
+from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, within_rate_limit
 from bot.channels.messages import (
     EDITED_MESSAGE_REPLY,
     UNSUPPORTED_INPUT_REPLY,
     mark_urgent,
     message_limit,
+    rate_limited_reply,
     split_message,
+    triage_level,
 )
+from bot.channels.settings import sender_rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +46,7 @@ CALLBACK_DATA_LIMIT = 64      # Bot API: callback_data, 1-64 bytes
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_TOKEN_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+CHAT_ID = re.compile(r"^-?\d{1,20}$")  # a chat id is an integer (negative for groups)
 
 
 def api_base_url() -> str:
@@ -64,6 +75,18 @@ class ClinicTelegramOutput(OutputChannel):
         self.access_token = access_token
         self.api_url = (api_url or api_base_url()).rstrip("/")
         self.limit = message_limit(MESSAGE_LIMIT, "TELEGRAM_MESSAGE_LIMIT")
+        self.recorder = DeliveryRecorder(self.name())
+
+    @staticmethod
+    def chat_id(recipient_id: str) -> str:
+        """The Telegram chat id of a conversation id ('telegram:42' -> '42'; a bare id is kept)."""
+        return recipient_id.removeprefix("telegram:")
+
+    async def send_message(self, recipient_id: str, payload: dict[str, Any], level: str | None) -> None:
+        chat = self.chat_id(recipient_id)
+        await self.recorder.deliver(
+            ids.conversation_id(self.name(), chat), lambda: self.call("sendMessage", {"chat_id": chat, **payload}),
+            level=level, message_id=lambda answer: answer["result"]["message_id"])
 
     def method_url(self, method: str) -> str:
         return f"{self.api_url}/bot{self.access_token}/{method}"
@@ -75,26 +98,29 @@ class ClinicTelegramOutput(OutputChannel):
         return answer
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        level = triage_level(text, kwargs)
         for part in split_message(mark_urgent(text, kwargs), self.limit):
-            await self.call("sendMessage", {"chat_id": recipient_id, "text": part})
+            await self.send_message(recipient_id, {"text": part}, level)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
+        level = triage_level(text, kwargs)
         parts = split_message(mark_urgent(text, kwargs), self.limit) or ["Choose an option:"]
         for number, part in enumerate(parts, start=1):
-            payload: dict[str, Any] = {"chat_id": recipient_id, "text": part}
+            payload: dict[str, Any] = {"text": part}
             if number == len(parts):  # the keyboard goes under the last part, where the reader is
                 payload["reply_markup"] = inline_keyboard(buttons)
-            await self.call("sendMessage", payload)
+            await self.send_message(recipient_id, payload, level)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.call("sendPhoto", {"chat_id": recipient_id, "photo": image})
+        chat = self.chat_id(recipient_id)
+        await self.recorder.deliver(ids.conversation_id(self.name(), chat),
+                                    lambda: self.call("sendPhoto", {"chat_id": chat, "photo": image}))
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """A custom message is a sendMessage payload (e.g. with its own reply_markup); it needs a text."""
-        payload = {"chat_id": recipient_id, **json_message}
-        if payload.get("text"):
-            await self.call("sendMessage", payload)
+        if json_message.get("text"):
+            await self.send_message(recipient_id, dict(json_message), triage_level(json_message["text"], kwargs))
         else:
             logger.warning("Telegram: custom message without text ignored: %s", sorted(json_message))
 
@@ -159,19 +185,20 @@ class ClinicTelegramInput(TelegramInput):
     def interpret(update: dict[str, Any],
                   bot_username: str | None = None) -> tuple[str | None, str | None, str | None]:
         """(chat id, text for Rasa, canned reply) of one Update; a canned reply means "send it, skip Rasa"."""
-        callback = update.get("callback_query")
+        callback = _dict(update.get("callback_query"))
         if callback:
-            chat = (callback.get("message") or {}).get("chat") or callback.get("from") or {}
-            return _id(chat), callback.get("data") or "", None
-        edited = update.get("edited_message")
+            chat = _dict(_dict(callback.get("message")).get("chat")) or _dict(callback.get("from"))
+            data = callback.get("data")
+            return _id(chat), data if isinstance(data, str) else "", None
+        edited = _dict(update.get("edited_message"))
         if edited:
-            return _id(edited.get("chat") or {}), None, EDITED_MESSAGE_REPLY
-        message = update.get("message")
+            return _id(_dict(edited.get("chat"))), None, EDITED_MESSAGE_REPLY
+        message = _dict(update.get("message"))
         if not message:
             return None, None, None  # e.g. my_chat_member: nothing to answer
-        chat_id = _id(message.get("chat") or {})
+        chat_id = _id(_dict(message.get("chat")))
         text = message.get("text")
-        if text is None:  # sticker, photo, voice, document, location, ...
+        if not isinstance(text, str):  # sticker, photo, voice, document, location, ...
             return chat_id, None, UNSUPPORTED_INPUT_REPLY
         if bot_username:
             text = text.replace(f"@{bot_username}", "")
@@ -181,6 +208,7 @@ class ClinicTelegramInput(TelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram_webhook = Blueprint("clinic_telegram_webhook", __name__)
+        queues = ConversationQueues()
         if self.register_webhook:
             self.set_webhook()
 
@@ -198,37 +226,67 @@ class ClinicTelegramInput(TelegramInput):
             if not self.has_secret_token(request.headers):
                 logger.warning("Telegram webhook: request without the right %s rejected", SECRET_HEADER)
                 return response.text("forbidden", status=403)
+            too_large = oversized(request)
+            if too_large is not None:
+                return too_large
             try:
                 update = request.json
             except Exception:  # sanic raises InvalidUsage on a malformed body
                 update = None
             if not isinstance(update, dict):
                 return response.text("expected a Telegram Update as JSON", status=400)
-            out_channel = self.get_output_channel()
             chat_id, text, canned = self.interpret(update, self.verify)
             if chat_id is None:
                 return response.text("success")
-            callback = update.get("callback_query")
-            if callback and callback.get("id"):
-                try:  # stop the button's loading spinner
-                    await out_channel.call("answerCallbackQuery", {"callback_query_id": callback["id"]})
-                except Exception as error:  # cosmetic; the answer below matters
-                    logger.warning("Telegram answerCallbackQuery failed: %s", error)
             try:
-                if canned is not None:
-                    await out_channel.send_text_message(chat_id, canned)
-                elif text:
-                    await on_new_message(UserMessage(text, out_channel, chat_id, input_channel=self.name(),
-                                                     metadata=self.get_metadata(request)))
-            except Exception:
-                # Answer 200 anyway: Telegram would otherwise re-deliver the same update again and again.
-                logger.exception("Telegram: handling the update for chat %s failed", chat_id)
-                if self.debug_mode:
-                    raise
+                conversation = ids.conversation_id(self.name(), chat_id)
+            except ids.ConversationIdError:
+                return response.text("the update's chat id is not usable", status=400)
+            update_id = update.get("update_id")
+            if not await is_new_delivery(self.name(), None if update_id is None else str(update_id)):
+                logger.info("Telegram: update %s was already taken in; re-delivery acknowledged", update_id)
+                return response.text("success")
+            allowed, tell = await within_rate_limit(self.name(), conversation, sender_rate_limit())
+            if not allowed:
+                canned, text = (rate_limited_reply() if tell else None), None
+                if canned is None:
+                    return response.text("success")
+            callback = _dict(update.get("callback_query"))
+            metadata = self.get_metadata(request)
+
+            async def process() -> None:
+                out_channel = self.get_output_channel()
+                out_channel.recorder.raise_failures = False  # record, then go on with the turn
+                if callback.get("id"):
+                    try:  # stop the button's loading spinner
+                        await out_channel.call("answerCallbackQuery", {"callback_query_id": callback["id"]})
+                    except Exception as error:  # cosmetic; the answer below matters
+                        logger.warning("Telegram answerCallbackQuery failed: %s", error)
+                try:
+                    if canned is not None:
+                        await out_channel.send_text_message(conversation, canned)
+                    elif text:
+                        await on_new_message(UserMessage(text, out_channel, conversation,
+                                                         input_channel=self.name(), metadata=metadata))
+                finally:
+                    await report_undelivered(out_channel.recorder)
+
+            queues.submit(conversation, process)
             return response.text("success")
+
+        @telegram_webhook.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await queues.drain()
 
         return telegram_webhook
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _id(chat: dict[str, Any]) -> str | None:
-    return str(chat["id"]) if chat.get("id") is not None else None
+    value = chat.get("id")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not CHAT_ID.match(str(value)):
+        return None
+    return str(value)

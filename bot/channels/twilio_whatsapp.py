@@ -2,6 +2,11 @@
 numbered options instead of buttons ("reply 2"), and a configurable API base URL (TWILIO_API_URL) for tests.
 
 credentials.yml names this class by module path: `bot.channels.twilio_whatsapp.ClinicTwilioWhatsAppInput`.
+
+Conversations are `twilio:+<E.164 number>`. Each MessageSid is taken in once (recorded in the clinic database),
+answered with empty TwiML at once (Twilio waits about 15 s) and processed in the background in order per
+sender. Outgoing messages ask Twilio for status callbacks at `.../webhooks/twilio/status` (signed like the
+webhook); "failed" and "undelivered" are recorded on the conversation, and reported to staff for urgent advice.
 """
 from __future__ import annotations
 
@@ -18,15 +23,21 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot.channels import ids
 from bot.channels.common import last_offered_buttons, post
+from bot.channels.delivery import DeliveryRecorder, report_undelivered, status_callback
+from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, within_rate_limit
 from bot.channels.messages import (
     UNSUPPORTED_INPUT_REPLY,
     choose_option,
     mark_urgent,
     message_limit,
+    rate_limited_reply,
     split_message,
+    triage_level,
     with_numbered_options,
 )
+from bot.channels.settings import sender_rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +49,14 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 def whatsapp_address(number: str) -> str:
     """'+14155238886' -> 'whatsapp:+14155238886' (an address that already has the prefix is kept)."""
-    number = number.strip()
+    number = number.strip().removeprefix("twilio:")
     return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
+
+
+def status_callback_url(webhook_url: str) -> str:
+    """Where Twilio posts delivery statuses: the webhook URL with /status instead of /webhook."""
+    base = webhook_url.split("?")[0].rstrip("/")
+    return (base[: -len("/webhook")] if base.endswith("/webhook") else base) + "/status"
 
 
 class FormParams(dict):
@@ -57,23 +74,33 @@ class ClinicTwilioWhatsAppOutput(OutputChannel):
         return "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str,
-                 api_url: str | None = None) -> None:
+                 api_url: str | None = None, status_callback: str | None = None) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.from_number = whatsapp_address(from_number)
         self.api_url = (api_url or os.environ.get("TWILIO_API_URL") or DEFAULT_API_URL).rstrip("/")
         self.limit = message_limit(MESSAGE_LIMIT, "TWILIO_MESSAGE_LIMIT")
+        self.status_callback = status_callback
+        self.recorder = DeliveryRecorder(self.name())
 
-    async def send_body(self, recipient_id: str, body: str, media_url: str | None = None) -> None:
-        form = {"To": whatsapp_address(recipient_id), "From": self.from_number, "Body": body}
+    async def send_body(self, recipient_id: str, body: str, media_url: str | None = None,
+                        level: str | None = None) -> None:
+        to = whatsapp_address(recipient_id)
+        form = {"To": to, "From": self.from_number, "Body": body}
         if media_url:
             form["MediaUrl"] = media_url
-        await post(f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json", data=form,
-                   auth=aiohttp.BasicAuth(self.account_sid, self.auth_token))
+        if self.status_callback:
+            form["StatusCallback"] = self.status_callback
+        url = f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        conversation = ids.conversation_id(self.name(), to)
+        await self.recorder.deliver(
+            conversation, lambda: post(url, data=form, auth=aiohttp.BasicAuth(self.account_sid, self.auth_token)),
+            level=level, message_id=lambda answer: answer["sid"])
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        level = triage_level(text, kwargs)
         for part in split_message(mark_urgent(text, kwargs), self.limit):
-            await self.send_body(recipient_id, part)
+            await self.send_body(recipient_id, part, level=level)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
@@ -114,22 +141,29 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
         self.validator = RequestValidator(auth_token)
 
     def get_output_channel(self) -> ClinicTwilioWhatsAppOutput:
-        return ClinicTwilioWhatsAppOutput(self.account_sid, self.auth_token, self.twilio_number, self.api_url)
+        return ClinicTwilioWhatsAppOutput(self.account_sid, self.auth_token, self.twilio_number, self.api_url,
+                                          status_callback=status_callback_url(self.webhook_url))
 
-    def signed_url(self, request: Request) -> str:
+    def signed_url(self, request: Request, public_url: str | None = None) -> str:
         """The URL Twilio signed: the public webhook URL (behind a tunnel or proxy request.url is local)."""
-        if request.query_string and "?" not in self.webhook_url:
-            return f"{self.webhook_url}?{request.query_string}"
-        return self.webhook_url
+        public_url = public_url or self.webhook_url
+        if request.query_string and "?" not in public_url:
+            return f"{public_url}?{request.query_string}"
+        return public_url
 
-    def is_signed_by_twilio(self, request: Request) -> bool:
+    def is_signed_by_twilio(self, request: Request, public_url: str | None = None) -> bool:
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             return False
-        return self.validator.validate(self.signed_url(request), FormParams(request.form), signature)
+        try:
+            form = FormParams(request.form)
+        except Exception:  # noqa: BLE001 - a body that is not a form cannot carry Twilio's signature
+            return False
+        return self.validator.validate(self.signed_url(request, public_url), form, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         twilio_webhook = Blueprint("clinic_twilio_webhook", __name__)
+        queues = ConversationQueues()
 
         @twilio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -137,6 +171,9 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
 
         @twilio_webhook.route("/webhook", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
+            too_large = oversized(request)
+            if too_large is not None:
+                return too_large
             if not self.is_signed_by_twilio(request):
                 logger.warning("Twilio webhook: request with a missing or wrong %s rejected (the signed URL "
                                "must be TWILIO_WEBHOOK_URL=%s)", SIGNATURE_HEADER, self.webhook_url)
@@ -144,20 +181,56 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
             sender = request.form.get("From")
             if not sender:
                 return response.text("missing From", status=400)
-            text = (request.form.get("Body") or "").strip()
-            out_channel = self.get_output_channel()
             try:
-                if not text:  # a photo, voice note, sticker or location without words
-                    await out_channel.send_text_message(sender, UNSUPPORTED_INPUT_REPLY)
-                else:
-                    chosen = choose_option(text, await last_offered_buttons(request, sender))
-                    await on_new_message(UserMessage(chosen or text, out_channel, sender,
-                                                     input_channel=self.name(),
-                                                     metadata=self.get_metadata(request)))
-            except Exception:
-                logger.exception("Twilio: handling the message from %s failed", sender)
-                if self.debug_mode:
-                    raise
+                conversation = ids.conversation_id(self.name(), sender)
+            except ids.ConversationIdError:
+                return response.text("From is not a WhatsApp number", status=400)
+            if not await is_new_delivery(self.name(), request.form.get("MessageSid")):
+                logger.info("Twilio: message %s was already taken in; re-delivery acknowledged",
+                            request.form.get("MessageSid"))
+                return response.text(EMPTY_TWIML, content_type="text/xml")
+            text = (request.form.get("Body") or "").strip()
+            canned = None if text else UNSUPPORTED_INPUT_REPLY  # a photo, voice note, sticker or location
+            allowed, tell = await within_rate_limit(self.name(), conversation, sender_rate_limit())
+            if not allowed:
+                if not tell:
+                    return response.text(EMPTY_TWIML, content_type="text/xml")
+                canned = rate_limited_reply()
+            metadata = self.get_metadata(request)
+
+            async def process() -> None:
+                out_channel = self.get_output_channel()
+                out_channel.recorder.raise_failures = False  # record, then go on with the turn
+                try:
+                    if canned is not None:
+                        await out_channel.send_text_message(conversation, canned)
+                    else:
+                        chosen = choose_option(text, await last_offered_buttons(request, conversation))
+                        await on_new_message(UserMessage(chosen or text, out_channel, conversation,
+                                                         input_channel=self.name(), metadata=metadata))
+                finally:
+                    await report_undelivered(out_channel.recorder)
+
+            queues.submit(conversation, process)
             return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @twilio_webhook.route("/status", methods=["POST"])
+        async def delivery_status(request: Request) -> HTTPResponse:
+            """Twilio's StatusCallback for a message we sent: queued, sent, delivered, read, failed, ..."""
+            too_large = oversized(request)
+            if too_large is not None:
+                return too_large
+            if not self.is_signed_by_twilio(request, status_callback_url(self.webhook_url)):
+                return response.text("forbidden", status=403)
+            sid, status = request.form.get("MessageSid"), request.form.get("MessageStatus")
+            if not sid or not status:
+                return response.text("missing MessageSid or MessageStatus", status=400)
+            code = request.form.get("ErrorCode")
+            await status_callback(self.name(), sid, status, f"Twilio error {code}" if code else None)
+            return response.text("", status=204)
+
+        @twilio_webhook.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await queues.drain()
 
         return twilio_webhook

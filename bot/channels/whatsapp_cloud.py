@@ -2,7 +2,14 @@
 reply buttons (or numbered options when they do not fit), 4096-character splitting.
 
 credentials.yml names this class by module path: `bot.channels.whatsapp_cloud.WhatsAppCloudInput`.
-Outgoing calls go to {WHATSAPP_GRAPH_API_URL}/{phone_number_id}/messages (default graph.facebook.com/v19.0).
+Outgoing calls go to {WHATSAPP_GRAPH_API_URL}/{CLINIC_WHATSAPP_GRAPH_VERSION}/{phone_number_id}/messages
+(default https://graph.facebook.com/v23.0/...; a WHATSAPP_GRAPH_API_URL that already ends in a version is
+used as it is).
+
+Conversations are `whatsapp:+<E.164 number>`. Each message id (wamid) is taken in once (recorded in the clinic
+database), the notification is answered 200 at once and processed in the background in order per sender.
+The same webhook carries delivery statuses: "failed" ones are recorded on the conversation and, for urgent
+advice, reported to staff.
 """
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,18 +26,25 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import ids
 from bot.channels.common import last_offered_buttons, post
+from bot.channels.delivery import DeliveryRecorder, report_undelivered, status_callback
+from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, within_rate_limit
 from bot.channels.messages import (
     UNSUPPORTED_INPUT_REPLY,
     choose_option,
     mark_urgent,
+    rate_limited_reply,
     split_message,
+    triage_level,
     with_numbered_options,
 )
+from bot.channels.settings import graph_version, sender_rate_limit
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v19.0"
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
+VERSIONED = re.compile(r"/v\d+(\.\d+)?/?$")
 TEXT_LIMIT = 4096            # text message body
 INTERACTIVE_BODY_LIMIT = 1024
 MAX_REPLY_BUTTONS = 3
@@ -39,6 +54,24 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 def signature_for(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def graph_base_url(api_url: str | None = None) -> str:
+    """The Graph API base with its version: WHATSAPP_GRAPH_API_URL (or graph.facebook.com) + the version."""
+    base = (api_url or os.environ.get("WHATSAPP_GRAPH_API_URL") or DEFAULT_GRAPH_API_URL).rstrip("/")
+    return base if VERSIONED.search(base) else f"{base}/{graph_version()}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def fits_reply_buttons(buttons: list[dict[str, Any]]) -> bool:
@@ -54,31 +87,41 @@ class WhatsAppCloudOutput(OutputChannel):
     def __init__(self, access_token: str, phone_number_id: str, api_url: str | None = None) -> None:
         self.access_token = access_token
         self.phone_number_id = phone_number_id
-        base = api_url or os.environ.get("WHATSAPP_GRAPH_API_URL") or DEFAULT_GRAPH_API_URL
-        self.api_url = base.rstrip("/")
+        self.api_url = graph_base_url(api_url)
+        self.recorder = DeliveryRecorder(self.name())
 
-    async def send(self, recipient_id: str, message: dict[str, Any]) -> None:
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": recipient_id,
-                   **message}
-        await post(f"{self.api_url}/{self.phone_number_id}/messages", json=payload,
-                   headers={"Authorization": f"Bearer {self.access_token}"})
+    @staticmethod
+    def wa_id(recipient_id: str) -> str:
+        """'whatsapp:+447700900123' -> '447700900123' (the form Meta gives and takes); a bare id is kept."""
+        return recipient_id.removeprefix("whatsapp:").lstrip("+")
+
+    async def send(self, recipient_id: str, message: dict[str, Any], level: str | None = None) -> None:
+        to = self.wa_id(recipient_id)
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+        url = f"{self.api_url}/{self.phone_number_id}/messages"
+        await self.recorder.deliver(
+            ids.conversation_id(self.name(), to),
+            lambda: post(url, json=payload, headers={"Authorization": f"Bearer {self.access_token}"}),
+            level=level, message_id=lambda answer: answer["messages"][0]["id"])
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        level = triage_level(text, kwargs)
         for part in split_message(mark_urgent(text, kwargs), TEXT_LIMIT):
-            await self.send(recipient_id, {"type": "text", "text": {"body": part, "preview_url": False}})
+            await self.send(recipient_id, {"type": "text", "text": {"body": part, "preview_url": False}}, level)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
         if not fits_reply_buttons(buttons):  # > 3 or long titles: numbered options, mapped back on input
             await self.send_text_message(recipient_id, with_numbered_options(text, buttons), **kwargs)
             return
+        level = triage_level(text, kwargs)
         parts = split_message(mark_urgent(text, kwargs), INTERACTIVE_BODY_LIMIT) or ["Choose an option:"]
         for part in parts[:-1]:
-            await self.send(recipient_id, {"type": "text", "text": {"body": part}})
+            await self.send(recipient_id, {"type": "text", "text": {"body": part}}, level)
         replies = [{"type": "reply", "reply": {"id": str(b.get("payload") or b["title"])[:256],
                                                "title": str(b["title"])}} for b in buttons]
         await self.send(recipient_id, {"type": "interactive", "interactive": {
-            "type": "button", "body": {"text": parts[-1]}, "action": {"buttons": replies}}})
+            "type": "button", "body": {"text": parts[-1]}, "action": {"buttons": replies}}}, level)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send(recipient_id, {"type": "image", "image": {"link": image}})
@@ -113,28 +156,56 @@ class WhatsAppCloudInput(InputChannel):
     @staticmethod
     def incoming_messages(payload: dict[str, Any]) -> list[tuple[str, str | None, bool]]:
         """(sender, text, is_button_reply) per message of a webhook notification; text None = not text."""
+        return [(sender, text, is_button)
+                for sender, text, is_button, _ in WhatsAppCloudInput.incoming(payload)]
+
+    @staticmethod
+    def _changes(payload: dict[str, Any]) -> list[dict[str, Any]]:
+        return [_dict(change.get("value")) for entry in _list(payload.get("entry"))
+                for change in _list(_dict(entry).get("changes")) if isinstance(change, dict)]
+
+    @staticmethod
+    def incoming(payload: dict[str, Any]) -> list[tuple[str, str | None, bool, str | None]]:
+        """(sender, text, is_button_reply, message id) per message; shapes that are not Meta's are skipped."""
         found = []
-        for entry in payload.get("entry") or []:
-            for change in entry.get("changes") or []:
-                for message in (change.get("value") or {}).get("messages") or []:
-                    sender, kind = message.get("from"), message.get("type")
-                    if not sender:
-                        continue
-                    if kind == "text":
-                        found.append((sender, (message.get("text") or {}).get("body"), False))
-                    elif kind == "interactive":
-                        interactive = message.get("interactive") or {}
-                        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-                        found.append((sender, reply.get("id") or reply.get("title"), True))
-                    elif kind == "button":  # a template's quick-reply button
-                        button = message.get("button") or {}
-                        found.append((sender, button.get("payload") or button.get("text"), True))
-                    else:  # image, sticker, audio, location, reaction, ...
-                        found.append((sender, None, False))
-        return found  # status updates (sent/delivered/read) carry no messages
+        for value in WhatsAppCloudInput._changes(payload):
+            for message in _list(value.get("messages")):
+                message = _dict(message)
+                sender, kind, message_id = _text(message.get("from")), message.get("type"), message.get("id")
+                if not sender:
+                    continue
+                message_id = _text(message_id)
+                if kind == "text":
+                    found.append((sender, _text(_dict(message.get("text")).get("body")), False, message_id))
+                elif kind == "interactive":
+                    interactive = _dict(message.get("interactive"))
+                    reply = _dict(interactive.get("button_reply")) or _dict(interactive.get("list_reply"))
+                    found.append((sender, _text(reply.get("id")) or _text(reply.get("title")), True, message_id))
+                elif kind == "button":  # a template's quick-reply button
+                    button = _dict(message.get("button"))
+                    found.append((sender, _text(button.get("payload")) or _text(button.get("text")), True,
+                                  message_id))
+                else:  # image, sticker, audio, location, reaction, ...
+                    found.append((sender, None, False, message_id))
+        return found
+
+    @staticmethod
+    def statuses(payload: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+        """(message id, status, error) per delivery status of a notification (sent, delivered, read, failed)."""
+        found = []
+        for value in WhatsAppCloudInput._changes(payload):
+            for status in _list(value.get("statuses")):
+                status = _dict(status)
+                message_id, state = _text(status.get("id")), _text(status.get("status"))
+                if message_id and state:
+                    errors = [_dict(e) for e in _list(status.get("errors"))]
+                    error = "; ".join(f"{e.get('code')}: {e.get('title')}" for e in errors)[:300] or None
+                    found.append((message_id, state, error))
+        return found
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("clinic_whatsapp_cloud_webhook", __name__)
+        queues = ConversationQueues()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -150,6 +221,9 @@ class WhatsAppCloudInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
+            too_large = oversized(request)
+            if too_large is not None:
+                return too_large
             expected = signature_for(self.app_secret, request.body or b"")
             if not hmac.compare_digest(request.headers.get(SIGNATURE_HEADER, "").encode(), expected.encode()):
                 logger.warning("WhatsApp Cloud webhook: request with a missing or wrong %s rejected",
@@ -161,19 +235,48 @@ class WhatsAppCloudInput(InputChannel):
                 payload = None
             if not isinstance(payload, dict):
                 return response.text("expected a JSON notification", status=400)
-            out_channel = self.get_output_channel()
-            for sender, text, is_button in self.incoming_messages(payload):
+            for message_id, state, error in self.statuses(payload):
+                await status_callback(self.name(), message_id, state, error)
+            metadata = self.get_metadata(request)
+            for sender, text, is_button, message_id in self.incoming(payload):
                 try:
-                    if not text:
-                        await out_channel.send_text_message(sender, UNSUPPORTED_INPUT_REPLY)
-                        continue
-                    if not is_button:
-                        text = choose_option(text, await last_offered_buttons(request, sender)) or text
-                    await on_new_message(UserMessage(text, out_channel, sender, input_channel=self.name(),
-                                                     metadata=self.get_metadata(request)))
-                except Exception:
-                    # 200 anyway: Meta re-delivers a failed notification for days.
-                    logger.exception("WhatsApp Cloud: handling the message from %s failed", sender)
+                    conversation = ids.conversation_id(self.name(), sender)
+                except ids.ConversationIdError:
+                    logger.warning("WhatsApp Cloud: a message whose sender is not a phone number was skipped")
+                    continue
+                if not await is_new_delivery(self.name(), message_id):
+                    logger.info("WhatsApp Cloud: message %s was already taken in; re-delivery acknowledged",
+                                message_id)
+                    continue
+                allowed, tell = await within_rate_limit(self.name(), conversation, sender_rate_limit())
+                if not allowed and not tell:
+                    continue
+                canned = rate_limited_reply() if not allowed else (None if text else UNSUPPORTED_INPUT_REPLY)
+                queues.submit(conversation, self._processor(request, on_new_message, conversation, text,
+                                                            is_button, canned, metadata))
             return response.text("ok")
 
+        @webhook.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await queues.drain()
+
         return webhook
+
+    def _processor(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                   conversation: str, text: str | None, is_button: bool, canned: str | None,
+                   metadata: dict | None) -> Callable[[], Awaitable[None]]:
+        async def process() -> None:
+            out_channel = self.get_output_channel()
+            out_channel.recorder.raise_failures = False  # record, then go on with the turn
+            try:
+                if canned is not None:
+                    await out_channel.send_text_message(conversation, canned)
+                    return
+                chosen = text if is_button else (
+                    choose_option(text, await last_offered_buttons(request, conversation)) or text)
+                await on_new_message(UserMessage(chosen, out_channel, conversation, input_channel=self.name(),
+                                                 metadata=metadata))
+            finally:
+                await report_undelivered(out_channel.recorder)
+
+        return process

@@ -1,6 +1,7 @@
 """Fake platform APIs on loopback (Telegram Bot API, Twilio, Meta Graph) recording every request."""
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -15,6 +16,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 0  # what the fake answered
 
     @property
     def json(self) -> dict:
@@ -33,6 +35,35 @@ class FakeAPI:
     kind: str  # telegram | twilio | graph
     requests: list[Recorded] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    # Scripted answers, used before the normal one: (path suffix, status, JSON body, headers), first first.
+    script: list[tuple[str, int, dict, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def fail_next(self, path_suffix: str, *answers: tuple[int, dict] | tuple[int, dict, dict[str, str]]) -> None:
+        """Answer the next calls to a path ending in `path_suffix` with these (status, body[, headers])."""
+        with self.lock:
+            for answer in answers:
+                status, body, headers = (*answer, {})[:3]
+                self.script.append((path_suffix, status, body, headers))
+
+    def too_many_requests(self, retry_after: int = 1) -> tuple[int, dict, dict[str, str]]:
+        """The platform's 429: Telegram says retry_after in its body, Twilio and Meta in Retry-After."""
+        if self.kind == "telegram":
+            return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after "
+                         f"{retry_after}", "parameters": {"retry_after": retry_after}}, {}
+        return 429, {"code": 20429, "message": "Too Many Requests"}, {"Retry-After": str(retry_after)}
+
+    def server_error(self, status: int = 503) -> tuple[int, dict]:
+        return status, {"ok": False, "error_code": status, "description": "Service Unavailable"}
+
+    def scripted(self, path: str) -> tuple[int, dict, dict[str, str]] | None:
+        with self.lock:
+            for index, (suffix, status, body, headers) in enumerate(self.script):
+                if path.endswith(suffix):
+                    del self.script[index]
+                    return status, body, headers
+        return None
 
     @property
     def url(self) -> str:
@@ -42,10 +73,10 @@ class FakeAPI:
     def answer(self, path: str, body: bytes) -> tuple[int, dict]:
         if self.kind == "telegram":
             return 200, {"ok": True, "result": True if path.endswith(("setWebhook", "answerCallbackQuery"))
-                         else {"message_id": len(self.requests), "date": int(time.time())}}
+                         else {"message_id": next(self.ids), "date": int(time.time())}}
         if self.kind == "twilio":
-            return 201, {"sid": f"SM{len(self.requests):032d}", "status": "queued"}
-        return 200, {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.{len(self.requests)}"}]}
+            return 201, {"sid": f"SM{next(self.ids):032d}", "status": "queued"}
+        return 200, {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.{next(self.ids)}"}]}
 
     def start(self) -> FakeAPI:
         fake = self
@@ -53,10 +84,20 @@ class FakeAPI:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.requests.append(Recorded("POST", self.path, dict(self.headers), body))
-                status, payload = fake.answer(urlsplit(self.path).path, body)
+                recorded = Recorded("POST", self.path, dict(self.headers), body)
+                path = urlsplit(self.path).path
+                headers: dict[str, str] = {}
+                scripted = fake.scripted(path)
+                if scripted is not None:
+                    status, payload, headers = scripted
+                else:
+                    status, payload = fake.answer(path, body)
+                recorded.status = status
+                fake.requests.append(recorded)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -73,6 +114,10 @@ class FakeAPI:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+
+    def answered(self, path_suffix: str = "") -> list[Recorded]:
+        """Calls to the path that got the normal (successful) answer, i.e. not a scripted failure."""
+        return [r for r in self.calls(path_suffix) if r.status < 400]
 
     def calls(self, path_suffix: str = "") -> list[Recorded]:
         return [r for r in list(self.requests) if urlsplit(r.path).path.endswith(path_suffix)]

@@ -91,6 +91,11 @@ def user_events(database_url: str, sender: str) -> list[dict]:
     return [json.loads(row.data) for row in rows]
 
 
+def twilio_conversation(sender: str) -> str:
+    """'whatsapp:+447700912345' (Twilio's From) -> the conversation id 'twilio:+447700912345'."""
+    return "twilio:" + sender.removeprefix("whatsapp:")
+
+
 def new_chat_id() -> int:
     return random.randint(10**8, 10**9)
 
@@ -103,7 +108,7 @@ def new_whatsapp_number() -> str:
 
 def test_all_channels_are_switched_on(channel_bot):
     enabled = " ".join(channel_bot.bot.plan.enabled)
-    for name in ("rest", "ClinicSocketIOInput", "ClinicTelegramInput", "ClinicTwilioWhatsAppInput",
+    for name in ("ClinicRestInput", "ClinicSocketIOInput", "ClinicTelegramInput", "ClinicTwilioWhatsAppInput",
                  "WhatsAppCloudInput"):
         assert name in enabled
 
@@ -122,7 +127,7 @@ def test_telegram_rejects_updates_without_the_secret_token(channel_bot, secret):
     answer = post_telegram(channel_bot, telegram_update(chat_id, text="do heel lifts help?"), secret=secret)
     assert answer.status_code == 403
     assert telegram_sent_to(channel_bot, chat_id) == []
-    assert user_events(channel_bot.database_url, str(chat_id)) == []
+    assert user_events(channel_bot.database_url, f"telegram:{chat_id}") == []
 
 
 def test_telegram_answer_with_sources_and_inline_keyboard_then_a_button_press(channel_bot):
@@ -143,7 +148,7 @@ def test_telegram_answer_with_sources_and_inline_keyboard_then_a_button_press(ch
     after = wait_telegram(channel_bot, chat_id, before + 1, containing="Sources:")
     assert any("Sources:" in m["text"] for m in after[before:])
     assert channel_bot.telegram.calls("/answerCallbackQuery")
-    texts = [event["text"] for event in user_events(channel_bot.database_url, str(chat_id))]
+    texts = [event["text"] for event in user_events(channel_bot.database_url, f"telegram:{chat_id}")]
     assert texts == ["do heel lifts help?", pressed]
 
 
@@ -171,7 +176,7 @@ def test_twilio_rejects_unsigned_and_wrongly_signed_requests(channel_bot, signat
             f"{channel_bot.rasa_url}/webhooks/twilio/webhook", form)
     assert post_twilio(channel_bot, form, signature=signature).status_code == 403
     assert twilio_bodies(channel_bot, sender) == []
-    assert user_events(channel_bot.database_url, sender) == []
+    assert user_events(channel_bot.database_url, twilio_conversation(sender)) == []
 
 
 def test_twilio_answer_with_numbered_options_and_a_numbered_reply(channel_bot):
@@ -194,7 +199,7 @@ def test_twilio_answer_with_numbered_options_and_a_numbered_reply(channel_bot):
     number = len(options)  # choose the last option by its number; its title must not reach the NLU
     assert post_twilio(channel_bot, twilio_form(sender, str(number))).status_code == 200
     channel_bot.twilio.wait_for(lambda _: len(twilio_bodies(channel_bot, sender)) > count, TIMEOUT)
-    events = user_events(channel_bot.database_url, sender)
+    events = user_events(channel_bot.database_url, twilio_conversation(sender))
     assert events[-1]["text"].startswith("/"), "the reply '2' must be mapped to the option's payload"
     assert all(event["input_channel"] == "twilio" for event in events)
     sent = channel_bot.twilio.calls("/Messages.json")[-1]
@@ -239,7 +244,7 @@ def test_meta_rejects_unsigned_and_answers_signed_notifications(channel_bot):
     text_out = json.dumps(sent)
     assert "Sources:" in text_out
     assert all(r.headers["Authorization"] == "Bearer fake-graph-token" for r in channel_bot.graph.calls())
-    assert [e["input_channel"] for e in user_events(channel_bot.database_url, sender)] == ["whatsapp"]
+    assert [e["input_channel"] for e in user_events(channel_bot.database_url, f"whatsapp:+{sender}")] == ["whatsapp"]
 
 
 # ---- the conversation log names each channel ------------------------------------------------------------
@@ -271,7 +276,9 @@ def test_conversation_log_records_the_channel_of_every_user_message(channel_bot)
 
     channel_bot.telegram.wait_for(lambda _: telegram_sent_to(channel_bot, chat_id), TIMEOUT)
     channel_bot.twilio.wait_for(lambda _: twilio_bodies(channel_bot, number), TIMEOUT)
-    channels = {sender: {e["input_channel"] for e in user_events(channel_bot.database_url, sender)}
-                for sender in (str(chat_id), number, rest_sender, confirmed[0])}
-    assert channels == {str(chat_id): {"telegram"}, number: {"twilio"}, rest_sender: {"rest"},
-                        confirmed[0]: {"socketio"}}
+    web = "web:" + confirmed[0].rsplit(".", 1)[0]  # the session id is "<token>.<signature>"
+    conversations = (f"telegram:{chat_id}", twilio_conversation(number), f"rest:{rest_sender}", web)
+    channels = {conversation: {e["input_channel"] for e in user_events(channel_bot.database_url, conversation)}
+                for conversation in conversations}
+    assert channels == {conversations[0]: {"telegram"}, conversations[1]: {"twilio"},
+                        conversations[2]: {"rest"}, conversations[3]: {"socketio"}}

@@ -220,22 +220,3 @@ def reseal_contacts(conn: Connection) -> int:
         conn.execute(raw.update().where(raw.c.id == row["id"]).values(**values))
         changed += 1
     return changed
-
-
-def mark_advice_undelivered(conversation_id: str, channel: str, level: str) -> int | None:
-    """Urgent advice could not be delivered: note it on the conversation's latest escalation (shown in the
-    console with the notes); returns its id, or None if there is none yet."""
-    from sqlalchemy import select as select_
-
-    from bot.db import clinic_session
-
-    note = (f"[{utcnow():%Y-%m-%d %H:%M} UTC] URGENT ADVICE NOT DELIVERED: the {level} advice could not be "
-            f"delivered on {channel}; contact the person another way.")
-    with clinic_session() as session:
-        escalation = session.scalars(select_(Escalation).where(Escalation.conversation_id == conversation_id)
-                                     .order_by(Escalation.id.desc()).limit(1)).first()
-        if escalation is None:
-            return None
-        escalation.notes = f"{escalation.notes}\n{note}" if escalation.notes else note
-        return escalation.id
-

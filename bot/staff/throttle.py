@@ -14,7 +14,7 @@ import os
 from flask import Flask, request
 from flask.wrappers import Response
 from flask_limiter import Limiter
-from limits import parse
+from limits import parse, parse_many
 
 from bot.settings import redis_url
 
@@ -34,7 +34,7 @@ def login_limit() -> str:
     """CLINIC_STAFF_LOGIN_LIMIT: failed logins one address may make, in the `limits` notation."""
     value = os.environ.get("CLINIC_STAFF_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)
     try:
-        parse(value.split(";")[0])
+        parse_many(value)
     except ValueError as error:
         raise ValueError(f"CLINIC_STAFF_LOGIN_LIMIT={value!r} is not a rate such as '10 per minute'") from error
     return value
@@ -49,6 +49,7 @@ def init_limiter(app: Flask) -> None:
     """Storage from CLINIC_REDIS_URL (or memory); RATELIMIT_* values given in the app's config win."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url() or "memory://")
     app.config.setdefault("RATELIMIT_ENABLED", True)
+    login_limit()  # a bad CLINIC_STAFF_LOGIN_LIMIT stops the start with a clear error (never fails open)
     limiter.init_app(app)
 
 

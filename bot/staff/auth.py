@@ -19,8 +19,20 @@ from bot.paths import VAR_DIR
 from bot.staff.models import ROLES, StaffUser
 
 _hasher = PasswordHasher()
-# Verified against when the user name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verified against when the user name is unknown, so a wrong name costs as long as a wrong password: made
+    with the current hasher's parameters (argon2 keeps them in the hash), once per hasher."""
+    key = id(_hasher)
+    if key not in _dummy:
+        _dummy[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy[key]
+
+
+def warm_up() -> None:
+    _dummy_hash()
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -101,7 +113,7 @@ def authenticate(session: Session, username: str, password: str, marks: Marks | 
     user = session.execute(query).scalar_one_or_none()
     known = user is not None and bool(user.active)
     try:
-        right = _hasher.verify(user.password_hash if known else _DUMMY_HASH, password) and known
+        right = _hasher.verify(user.password_hash if known else _dummy_hash(), password) and known
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         right = False
     if not known:

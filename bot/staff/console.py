@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
+from bot.staff import auth
 from bot.staff.auth import load_secret_key
 from bot.staff.blueprints import AREAS
 from bot.staff.throttle import init_limiter
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
     init_limiter(app)
+    auth.warm_up()  # the first unknown-name login must not be the one that also builds the dummy hash
     app.register_blueprint(bp)
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 from bot.build import MODEL_FILE
+from bot.devtools.rest import new_sender, reply_text, say
 from bot.launcher import BotProcesses, start_bot
 from bot.paths import PROJECT_ROOT
-from tests.rest import new_sender, reply_text, say
 
 QUESTIONS_FILE = PROJECT_ROOT / "tests" / "e2e" / "topic_questions.yml"
 REPORT = PROJECT_ROOT / "reports" / "answers" / "REPORT.md"

@@ -26,9 +26,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bot.build import MODEL_FILE  # noqa: E402
+from bot.devtools.rest import new_sender, reply_text, say  # noqa: E402
 from bot.launcher import BotProcesses, start_bot  # noqa: E402
 from bot.triage.detect import detect_red_flags  # noqa: E402
-from tests.rest import new_sender, reply_text, say  # noqa: E402
 
 HELDOUT = PROJECT_ROOT / "bench" / "heldout.yml"
 REPORT = PROJECT_ROOT / "reports" / "heldout" / "REPORT.md"

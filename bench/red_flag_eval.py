@@ -19,10 +19,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bot.devtools.corpus import allow_list, load_suite, nlu_examples, topic_questions  # noqa: E402
 from bot.triage.detect import detect_red_flags, engine  # noqa: E402
 from bot.triage.flags import LEVELS, level_rank, load_flag_file  # noqa: E402
-from tests.red_flags.suite import load_suite  # noqa: E402
-from tests.red_flags.test_unseen_corpus import allow_list, nlu_examples, topic_questions  # noqa: E402
 
 REPORT = PROJECT_ROOT / "reports" / "red_flags" / "REPORT.md"
 
@@ -82,9 +81,9 @@ def unseen_corpus() -> tuple[list[str], int, int]:
 def rest_latency(cases) -> list[str]:
     """Start the real bot (loopback, scratch database) and time the escalation replies of the suite's positives."""
     from bot.build import MODEL_FILE
+    from bot.devtools.rest import new_sender, reply_text, say
     from bot.launcher import start_bot
     from bot.triage.advice import level_advice
-    from tests.rest import new_sender, reply_text, say
 
     if not MODEL_FILE.is_file():
         return ["## Escalation reply latency over REST", "", f"Not measured: {MODEL_FILE} is missing "

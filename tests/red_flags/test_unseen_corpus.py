@@ -6,43 +6,10 @@ improving, current swelling/thickening). The corpus is read when the test runs: 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
+from bot.devtools.corpus import ALLOW_FILE, allow_list, nlu_examples, topic_questions
 from bot.triage.detect import detect_red_flags
-
-ROOT = Path(__file__).resolve().parents[2]
-ALLOW_FILE = Path(__file__).with_name("soon_in_topic_examples.yml")
-TOPIC_QUESTIONS = ROOT / "tests" / "e2e" / "topic_questions.yml"
-
-
-def nlu_examples() -> list[tuple[str, str]]:
-    """(intent, text) for every example of every intent in data/nlu/*.yml."""
-    examples = []
-    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if "intent" not in item:
-                continue
-            for line in str(item.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    examples.append((item["intent"], line.strip()[2:].strip()))
-    return examples
-
-
-def topic_questions() -> list[tuple[str, str]]:
-    data = yaml.safe_load(TOPIC_QUESTIONS.read_text(encoding="utf-8")) or {}
-    return [(f"topic_questions:{topic}", q) for topic, questions in data.items() for q in questions or []]
-
-
-def allow_list() -> dict[str, dict]:
-    entries = (yaml.safe_load(ALLOW_FILE.read_text(encoding="utf-8")) or {}).get("examples") or []
-    for entry in entries:
-        assert entry.get("text") and entry.get("flag") and str(entry.get("reason") or "").strip(), \
-            f"{ALLOW_FILE}: every entry needs text, flag and a one-line reason: {entry}"
-    return {entry["text"]: entry for entry in entries}
-
 
 ALL_NLU = nlu_examples()
 RED_FLAG = [text for intent, text in ALL_NLU if intent == "red_flag"]

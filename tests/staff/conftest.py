@@ -1,20 +1,19 @@
 """Fixtures for the staff console: an app on a fresh database, accounts, logged-in clients, events."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from bot.devtools.staff import StaffClient
+from bot.devtools.staff import login as devtools_login
 from bot.staff.auth import create_user
 from bot.staff.db import forget_prepared, staff_engine
 
 PASSWORDS = {"sam": "sam-password-1", "ada": "ada-password-1"}
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
@@ -47,37 +46,9 @@ def app(staff_db: str, monkeypatch: pytest.MonkeyPatch) -> Flask:
     return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key"})
 
 
-@dataclass
-class StaffClient:
-    """A test client that knows its CSRF token."""
-
-    client: FlaskClient
-    token: str = ""
-
-    def get(self, *args, **kwargs):
-        response = self.client.get(*args, **kwargs)
-        html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
-        match = CSRF_META.search(html)
-        if match:
-            self.token = match.group(1)
-        return response
-
-    def post(self, url: str, data: dict | None = None, **kwargs):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.token)
-        return self.client.post(url, data=data, **kwargs)
-
-    def post_json(self, url: str, payload: dict, **kwargs):
-        return self.client.post(url, json=payload, headers={"X-CSRFToken": self.token}, **kwargs)
-
-
 def login(client: FlaskClient, username: str, password: str | None = None) -> StaffClient:
-    staff = StaffClient(client)
-    staff.get("/staff/login")
-    response = staff.post("/staff/login", {"username": username, "password": password or PASSWORDS[username]})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    staff.get("/staff/conversations")  # a fresh CSRF token for the new session
-    return staff
+    """Log in as one of the fixture accounts (bot/devtools/staff.py does the form and CSRF work)."""
+    return devtools_login(client, username, password or PASSWORDS[username])
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Escalation actions: immediate advice, the escalation record, the contact offer and the contact form."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -27,6 +29,20 @@ CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
 TOPIC_MIN_CONFIDENCE = 0.4
 NOT_TOPICS = {"red_flag", "nlu_fallback"}
 YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
+
+
+def _warm_up() -> None:
+    """Load the red-flag patterns and spaCy pipeline when the action server starts, not on the first red flag
+    with history (a cold load takes seconds, past the Rasa server's action timeout)."""
+    try:
+        from bot.triage.detect import detect_red_flags
+
+        detect_red_flags("warm up", previous={"calf_sign"})
+    except Exception:  # noqa: BLE001 - the first escalation then loads it (slower); logged for the operator
+        logging.getLogger(__name__).exception("red-flag detector warm-up failed")
+
+
+_warm_up()
 
 
 def _earlier_flags(tracker: Tracker) -> set[str]:
@@ -60,23 +76,48 @@ def _escalation_id(tracker: Tracker) -> int | None:
         return None
 
 
+def advice_sent_by_rasa(tracker: Tracker) -> dict | None:
+    """The triage metadata of the advice Rasa itself sent for the latest message (utter_red_flag_<level>,
+    domain/red_flag_advice.yml), or None when it sent none (an older model, or a story without it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "bot":
+            metadata = event.get("metadata") or {}
+            triage = (metadata.get("metadata") or {}).get("triage") or metadata.get("triage")
+            if isinstance(triage, dict) and triage.get("level"):
+                return triage
+    return None
+
+
 class ActionEscalate(Action):
-    """Advice first, then the record (committed), then staff notification, then the offer to be contacted.
-    At level soon the question the message asked is answered too (after the advice, before the offer)."""
+    """Rasa has already sent the advice for the message's level (it never depends on this server). This action
+    adds what only the conversation shows (a more severe level from earlier turns, other flags' own lines), then
+    the record (committed), staff notification (in the background), and the offer to be contacted. At level soon
+    the question the message asked is answered too (after the advice, before the offer)."""
 
     def name(self) -> str:
         return "action_escalate"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
         latest = tracker.latest_message or {}
         text = latest.get("text") or ""
         red_flags = latest.get("red_flags") or {}
         level, flags = merge_with_history(red_flags.get("level"), list(red_flags.get("flags") or []), text,
                                           _earlier_flags(tracker))
-        dispatcher.utter_message(text=advice.advice_text(level, flags), triage={"level": level, "flags": flags})
+        sent = advice_sent_by_rasa(tracker)
+        if sent is None:  # Rasa sent no advice: this action gives all of it
+            extra = advice.advice_text(level, flags)
+        else:
+            extra = advice.complement_text(sent["level"], (sent.get("flags") or [None])[0], level, flags)
+        if extra:
+            dispatcher.utter_message(text=extra, triage={"level": level, "flags": flags})
         channel = latest.get("input_channel") or tracker.get_latest_input_channel()
         open_id = _escalation_id(tracker) if tracker.get_slot("escalation_open") else None
-        result = open_escalation(tracker.sender_id, channel, level, flags, text, open_escalation_id=open_id)
+        # the database write and the notifier wait in a worker thread: this server keeps serving other conversations
+        result = await asyncio.to_thread(open_escalation, tracker.sender_id, channel, level, flags, text,
+                                         open_escalation_id=open_id)
         events: list[EventType] = []
         # the level shown (an open, more severe escalation stays in force): only `soon` also answers the topic
         topic = asked_topic(latest) if (result.level or level) == "soon" else None

@@ -80,10 +80,22 @@ def train_model(force: bool = False) -> bool:
     return True
 
 
+def build_red_flag_domain() -> bool:
+    """Regenerate domain/red_flag_advice.yml (the advice Rasa sends itself) from bot/triage/advice.yml,
+    red_flags.yml and clinic.yml. Returns True if it changed (the model fingerprint then sees it)."""
+    from bot.triage.advice import GENERATED_DOMAIN_FILE, write_domain_file
+
+    changed = write_domain_file()
+    print(f"red-flag advice responses: {'written to' if changed else 'up to date in'} "
+          f"{GENERATED_DOMAIN_FILE.relative_to(PROJECT_ROOT)}")
+    return changed
+
+
 def build_all(force: bool = False) -> Path:
-    """spaCy pipeline, then knowledge base, then model, each only when needed."""
+    """spaCy pipeline, then knowledge base, then the generated domain part, then model, each only when needed."""
     with build_lock():
         rebuilt = build_spacy_pipeline(force=force)
         build_knowledge_base(force=force)
+        build_red_flag_domain()
         train_model(force=force or rebuilt)
     return MODEL_FILE

@@ -46,7 +46,8 @@ def channel_name(key: str) -> str:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Build what is stale, start every service, print where to talk to the bot, stop all on Ctrl-C."""
+    """Build what is stale, start every service, restart any that exits, print where to talk to the bot, and stop
+    all on Ctrl-C. A service that keeps crashing right after its start is given up on (the rest keep running)."""
     from bot.build import build_all
     from bot.launcher import start_bot
 
@@ -59,8 +60,12 @@ def command_run(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    def report(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    bot.supervise(report=report)
     try:
         seconds = bot.wait_until_ready()
         plan = bot.plan  # type: ignore[attr-defined]
@@ -73,19 +78,37 @@ def command_run(args: argparse.Namespace) -> int:
         for channel, missing in plan.disabled.items():
             print(f"  channel off:  {channel_name(channel)} (set {', '.join(missing)} to switch it on; "
                   "see README, Channels)")
-        print("Logs are in var/logs/. Press Ctrl-C to stop everything.")
+        print("Logs are in var/logs/. A part that stops is restarted (see docs/operations.md). "
+              "Press Ctrl-C to stop everything.")
+        shown = "ready"
         while not stopping:
-            exited = bot.first_exited()
-            if exited is not None:
-                print(f"{exited.name} stopped unexpectedly; last lines of its log:\n{exited.log_tail()}",
-                      file=sys.stderr)
+            if all(service.gave_up for service in bot.services):
+                report("every service was given up on; stopping")
                 return 1
-            time.sleep(0.5)
+            status = bot.status()
+            summary = status["status"] if not status["degraded"] else \
+                "degraded: " + ", ".join(f"{name} {status['services'][name]['state']}" for name in status["degraded"])
+            if summary != shown:
+                report(f"status {summary}")
+                shown = summary
+            time.sleep(1.0)
         print("\nstopping ...")
         return 0
     finally:
         bot.stop()
         print("all processes stopped")
+
+
+def command_status(args: argparse.Namespace) -> int:
+    """Readiness of a running bot (for a health check): each part ready or not; exit 1 if any is degraded."""
+    from bot.launcher import probe_status
+
+    status = probe_status(rasa_port=args.rasa_port, action_port=args.action_port,
+                          web_port=args.web_port or None, only=args.only)
+    for name, part in status["services"].items():
+        print(f"{name:28} {part['state']}")
+    print(f"bot: {status['status']}" + (f" ({', '.join(status['degraded'])})" if status["degraded"] else ""))
+    return 0 if status["status"] == "ready" else 1
 
 
 def command_migrate_conversation_ids(args: argparse.Namespace) -> int:
@@ -120,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     run.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8000)))
     run.set_defaults(handler=command_run)
+
+    status = commands.add_parser("status", help="is each part of a running bot answering? (exit 1 if degraded)")
+    status.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    status.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    status.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8000)),
+                        help="0 when the bot runs without the website")
+    status.add_argument("--only", choices=["actions", "rasa", "web"], help="check one part only")
+    status.set_defaults(handler=command_status)
 
     migrate = commands.add_parser("migrate-conversation-ids",
                                   help="rename old bare conversation ids to channel-namespaced ids")

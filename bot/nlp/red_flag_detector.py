@@ -144,6 +144,12 @@ class RedFlagDetector(GraphComponent):
         if not detection.spans and result.get("flags") == [CLASSIFIER_FLAG]:
             entities.append({"entity": "red_flag", "value": CLASSIFIER_FLAG, "start": 0, "end": len(text),
                              "confidence_entity": 1.0, "extractor": type(self).__name__})
+        # The level and the most severe flag, whole-message, for the slots triage_level/triage_flag: the rules
+        # and responses of domain/red_flags.yml send the advice from Rasa itself (no action server needed).
+        flags = result.get("flags") or [CLASSIFIER_FLAG]
+        for entity, value in (("triage_level", result.get("level") or "same_day"), ("triage_flag", flags[0])):
+            entities.append({"entity": entity, "value": value, "start": 0, "end": len(text),
+                             "confidence_entity": 1.0, "extractor": type(self).__name__})
         message.set(ENTITIES, entities, add_to_output=True)
 
     def _veto(self, message: Message) -> None:

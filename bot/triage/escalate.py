@@ -1,8 +1,13 @@
-"""Open an escalation: store it (committed first), then notify staff; later add consented contact details."""
+"""Open an escalation: store it (committed first), then notify staff; later add consented contact details.
+
+Notifiers run in a worker thread: the caller waits at most NOTIFY_WAIT seconds for them, so a hanging mail
+server or webhook never holds up the reply (the record is already committed; a notification that finishes
+later still marks it notified, one that fails leaves `notified` false for the staff console to show)."""
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +19,7 @@ from bot.triage.flags import CLASSIFIER_FLAG, level_rank
 logger = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+NOTIFY_WAIT = 1.0  # seconds the reply waits for the staff notification before going on without it
 CANCEL_WORDS = {"stop", "cancel", "no", "quit", "exit", "nevermind", "never mind", "no thanks", "no thank you",
                 "nope", "forget it", "don't", "dont", "i'd rather not", "rather not", "skip"}
 
@@ -61,17 +67,36 @@ def open_escalation(conversation_id: str, channel: str | None, level: str, flags
     except Exception:  # noqa: BLE001 - the advice has been given; the person is told to call the clinic
         logger.exception("could not store the escalation for conversation %s (level %s, flags %s)",
                          conversation_id, level, flags)
-        notify_staff({"event": "store_failed", "id": None, "conversation_id": conversation_id, "channel": channel,
-                      "level": level, "flags": flags, "message": message}, notifiers)
+        notify_in_background({"event": "store_failed", "id": None, "conversation_id": conversation_id,
+                              "channel": channel, "level": level, "flags": flags, "message": message}, notifiers)
         return EscalationResult(None, level, flags, False, False, True)
-    notified = notify_staff(escalations.escalation_payload(record, "created"), notifiers)
-    if notified:
-        try:
-            escalations.set_notified(record.id, True)
-        except Exception:  # noqa: BLE001 - the record exists; only the notified mark is missing
-            logger.exception("could not mark escalation %s as notified", record.id)
-            notified = False
+    notified = notify_in_background(escalations.escalation_payload(record, "created"), notifiers, record.id)
     return EscalationResult(record.id, level, flags, True, notified, True)
+
+
+def notify_in_background(payload: dict, notifiers: Sequence[Notifier] | None = None,
+                         mark_notified: int | None = None, wait: float | None = None) -> bool:
+    """Notify staff in a worker thread (marking escalation `mark_notified` as notified when it worked); wait at
+    most `wait` seconds (NOTIFY_WAIT). True if it finished and delivered within the wait."""
+    outcome: dict[str, bool] = {}
+
+    def work() -> None:
+        delivered = notify_staff(payload, notifiers)
+        if delivered and mark_notified is not None:
+            try:
+                escalations.set_notified(mark_notified, True)
+            except Exception:  # noqa: BLE001 - the record exists; only the notified mark is missing
+                logger.exception("could not mark escalation %s as notified", mark_notified)
+                delivered = False
+        outcome["delivered"] = delivered
+
+    thread = threading.Thread(target=work, name=f"notify-{payload.get('id')}", daemon=True)
+    thread.start()
+    thread.join(NOTIFY_WAIT if wait is None else wait)
+    if thread.is_alive():
+        logger.warning("staff notification for escalation %s still running after %.1f s; the reply goes on",
+                       payload.get("id"), NOTIFY_WAIT if wait is None else wait)
+    return outcome.get("delivered", False)
 
 
 def save_contact(escalation_id: int | None, name: str | None, details: str | None, consent: bool,
@@ -86,7 +111,7 @@ def save_contact(escalation_id: int | None, name: str | None, details: str | Non
         logger.exception("could not store contact details for escalation %s", escalation_id)
         return False
     if consent:
-        notify_staff(escalations.escalation_payload(record, "contact_added"), notifiers)
+        notify_in_background(escalations.escalation_payload(record, "contact_added"), notifiers)
     return True
 
 

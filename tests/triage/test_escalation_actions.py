@@ -29,7 +29,7 @@ def texts(dispatcher) -> list[str]:
 
 
 def escalate(dispatcher, **kwargs):
-    return slots_of(ActionEscalate().run(dispatcher, make_tracker(**kwargs), {}))
+    return slots_of(asyncio.run(ActionEscalate().run(dispatcher, make_tracker(**kwargs), {})))
 
 
 def test_escalate_gives_advice_stores_record_and_offers_contact(dispatcher):
@@ -203,8 +203,8 @@ def CollectingDispatcherFactory():  # noqa: N802 - reads like a class at the cal
 
 
 def test_red_flag_during_the_form_stops_the_form(dispatcher):
-    events = ActionEscalate().run(dispatcher, make_tracker(text="oh no it just popped again",
-                                  active_loop={"name": "contact_form"}), {})
+    events = asyncio.run(ActionEscalate().run(dispatcher, make_tracker(text="oh no it just popped again",
+                                              active_loop={"name": "contact_form"}), {}))
     assert any(e.get("event") == "active_loop" and e.get("name") is None for e in events)
 
 

@@ -2,6 +2,8 @@
 with Tracker.from_dict and CollectingDispatcher). same_day and emergency still override the question."""
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Tracker
 
 from actions.escalation import ActionEscalate, asked_topic
@@ -29,7 +31,7 @@ def tracker(text: str, ranking: list[tuple[str, float]], red_flags: dict | None 
 
 
 def run(dispatcher, tracker_: Tracker) -> tuple[list[dict], dict]:
-    events = ActionEscalate().run(dispatcher, tracker_, {})
+    events = asyncio.run(ActionEscalate().run(dispatcher, tracker_, {}))
     return events, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 

@@ -104,7 +104,8 @@
   function triageLevel(message) {
     // 1. the escalation action's metadata: {"triage": {"level": "emergency" | "same_day" | "soon"}}
     var metadata = message.metadata || {};
-    if (metadata.triage && metadata.triage.level) { return metadata.triage.level; }
+    var triage = metadata.triage || (metadata.metadata || {}).triage;  // an action's, or a domain response's
+    if (triage && triage.level) { return triage.level; }
     // 2. the first line of a level's advice (bot/triage/advice.yml, rendered into the page), most severe first
     var text = String(message.text || "");
     var markers = config.triageMarkers || {};

@@ -19,8 +19,15 @@ logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4)
+def _storage(storage_url: str):  # noqa: ANN202 - a limits storage
+    return storage_from_string(storage_url)
+
+
+@lru_cache(maxsize=4)
 def _limiter(storage_url: str) -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(storage_from_string(storage_url))
+    # limits 2.x strategies hold only a weak reference to their storage: keep the storage alive (cached above),
+    # or it is collected and every check fails with "'NoneType' object has no attribute 'get_moving_window'"
+    return MovingWindowRateLimiter(_storage(storage_url))
 
 
 def limiter() -> MovingWindowRateLimiter:

@@ -1,6 +1,8 @@
 """When the classifier is unsure or the question is not a topic: retrieve a grounded passage, or say so."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -10,6 +12,8 @@ from actions.answer import escalation_reminder
 from actions.render import send_answer
 from bot.clinic_profile import clinic_profile
 from knowledge.answers import answer_for_question
+
+logger = logging.getLogger(__name__)
 
 NOT_COVERED = (
     "I'm sorry, the clinic's notes don't cover that, and I don't want to guess about your health. "
@@ -48,17 +52,40 @@ class ActionFallbackRetrieve(Action):
 
 
 class ActionOfferHuman(Action):
-    """'Can I talk to someone?': how to reach the clinic's team."""
+    """'Can I talk to someone?': queue the conversation for the team (bot/handoff), saying honestly when a
+    person can reply (the clinic's opening hours) and what to do if it is urgent."""
 
     def name(self) -> str:
         return "action_offer_human"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        profile = clinic_profile()
-        dispatcher.utter_message(
-            text=(f"You can reach the team at {profile.name}: call {profile.phone} ({profile.hours}), "
-                  f"email {profile.email}, or book an assessment at {profile.booking_url}. "
-                  "If this is urgent (a sudden pop, you can't walk, or a hot, swollen calf), "
-                  f"don't wait: call {profile.emergency_number} or use {profile.urgent_care}.")
-        )
+        dispatcher.utter_message(text=human_offer_text(tracker.sender_id))
         return []
+
+
+def human_offer_text(conversation_id: str, now: datetime | None = None) -> str:
+    from bot.handoff import store
+
+    profile = clinic_profile()
+    now = now or datetime.now(timezone.utc)
+    urgent = ("If this is urgent (a sudden pop, you can't walk, or a hot, swollen calf), don't wait: "
+              f"call {profile.emergency_number} or use {profile.urgent_care}.")
+    try:
+        store.request_person(conversation_id)
+        queued = True
+    except Exception:  # noqa: BLE001 - the database is down: still say how to reach the team
+        logger.exception("could not queue conversation %s for the team", conversation_id)
+        queued = False
+    hours = profile.opening_hours
+    if not queued:
+        return (f"I couldn't pass this chat to the team just now. Please call {profile.name} on {profile.phone} "
+                f"({profile.hours}) or email {profile.email}. {urgent}")
+    if hours is None:
+        return (f"I've asked the team at {profile.name} to join this chat; someone will reply here. You can also "
+                f"call {profile.phone} ({profile.hours}). {urgent}")
+    status = hours.status_sentence(now)
+    if hours.is_open(now):
+        return (f"I've asked the team at {profile.name} to join this chat. {status} Someone will reply here "
+                f"as soon as they are free; you can also call {profile.phone}. {urgent}")
+    return (f"{status} I've left your request for the team at {profile.name}: someone will reply here after "
+            f"the clinic opens, or you can call {profile.phone} then. {urgent}")

@@ -185,6 +185,10 @@ def transcript(conn: Connection, sender_id: str) -> list[dict[str, Any]]:
         elif row.type_name == "bot":
             grounding = (data.get("metadata") or {}).get("grounding") or {}
             buttons = ((data.get("data") or {}).get("buttons") or [])
+            staff = data.get("metadata") or {}
+            if staff.get("author") == "staff":  # a clinic staff member's message (bot/handoff)
+                item.update(staff_name=staff.get("staff_name"), staff_id=staff.get("staff_id"),
+                            delivered=staff.get("delivered"))
             item.update(
                 text=data.get("text") or "", topic=grounding.get("topic"),
                 sources=[s for s in grounding.get("sources") or [] if isinstance(s, dict)],

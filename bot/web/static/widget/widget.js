@@ -151,8 +151,18 @@
     bubble.className = "msg__bubble";
     var who = document.createElement("span");
     who.className = "visually-hidden";
-    who.textContent = message.from === "user" ? "You said: " : "Assistant: ";
+    var staffName = message.from === "bot" && (message.metadata || {}).author === "staff"
+      ? (message.metadata.staff_name || "Clinic team") : null;  // a person from the clinic (bot/handoff)
+    who.textContent = message.from === "user" ? "You said: " : (staffName ? staffName + " from the clinic: " : "Assistant: ");
     bubble.appendChild(who);
+    if (staffName) {
+      item.classList.add("msg--staff");
+      var author = document.createElement("p");
+      author.className = "msg__author";
+      author.setAttribute("aria-hidden", "true");
+      author.textContent = staffName + " · clinic team";
+      bubble.appendChild(author);
+    }
     if (message.from === "user") {
       appendText(bubble, message.text);
     } else {

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from bot.db import engine_for
 from bot.settings import knowledge_database_url
 from knowledge import models
-from knowledge.cards import compose
+from knowledge.cards import NOTE, compose
 from knowledge.errors import KnowledgeBaseMissing
 from knowledge.retrieve import IndexedPassage, PassageIndex, load_threshold
 from knowledge.sources import display_text
 
 RETRIEVED = "retrieved"
+CLINIC_ADVICE = "The clinic's advice: "
 MAX_ANSWER_WORDS = 120
 
 
@@ -32,13 +33,30 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
+class ShownSentence:
+    """One sentence of an answer and where it comes from."""
+
+    text: str
+    sources: tuple[str, ...]  # document ids of the quotes behind it; () for the clinic's advice
+    clinic_policy: bool  # the clinic's own advice: shown as such, never under a document
+
+
+@dataclass(frozen=True)
 class Answer:
     topic: str  # card id, or "retrieved" for long-tail answers
-    text: str  # plain text, <= ~120 words, no markup
-    sources: list[SourceRef]  # the sources actually cited by this text's claims (dedup, ordered)
+    text: str  # what the documents say: plain text, <= ~120 words, no markup
+    sources: list[SourceRef]  # exactly the documents behind the sentences shown (dedup, ordered)
     disagreement: str | None  # plain-text note naming both sides, or None
     follow_ups: list[tuple[str, str]]  # (button title, payload), payload = "/" + intent of the follow-up card
     has_more: bool  # True when a "tell me more" detail exists
+    clinic_advice: tuple[str, ...] = ()  # the clinic's own advice (clinic_policy.yml), shown as such
+    sentences: tuple[ShownSentence, ...] = ()  # every sentence shown, the note's included, with its sources
+
+    @property
+    def full_text(self) -> str:
+        """The text and the clinic's advice as the runner reads them (without the note and sources line)."""
+        advice = f"{CLINIC_ADVICE}{' '.join(self.clinic_advice)}" if self.clinic_advice else ""
+        return "\n\n".join(part for part in (self.text, advice) if part)
 
 
 class UnknownTopic(KeyError):
@@ -53,12 +71,10 @@ class _Topic:
     id: str
     intent: str
     question: str
-    answer: str
-    detail: str
-    variants: dict[str, tuple[str, str, str | None]]  # name -> (mode, text, detail)
+    sections: dict[str, tuple[ShownSentence, ...]]  # answer, detail, <variant>, <variant>.detail, note
+    variants: dict[str, str]  # name -> mode (replace | add)
     follow_ups: tuple[str, ...]
-    claims: tuple[tuple[frozenset[str], tuple[str, ...]], ...]  # (sections, source ids)
-    disagreement: tuple[str, tuple[tuple[str, str], ...]] | None  # (note, ((source id, quote), ...))
+    sides: tuple[tuple[str, str], ...]  # the disagreement's (source id, quote), or () when none
 
 
 @dataclass(frozen=True)
@@ -99,10 +115,9 @@ def _load(url: str) -> _KnowledgeBase:
                 .order_by(models.Passage.source_id, models.Passage.position)
             ).all()
             indexed = [IndexedPassage(p.id, p.source_id, p.heading, p.text) for p in passages]
-            cards = {c.topic_id: c for c in session.scalars(select(models.AnswerCard))}
-            variants: dict[str, dict[str, tuple[str, str, str | None]]] = {}
+            variants: dict[str, dict[str, str]] = {}
             for v in session.scalars(select(models.CardVariant).order_by(models.CardVariant.id)):
-                variants.setdefault(v.topic_id, {})[v.name] = (v.mode, v.text, v.detail)
+                variants.setdefault(v.topic_id, {})[v.name] = v.mode
             follow_ups: dict[str, list[str]] = {}
             for f in session.scalars(
                 select(models.FollowUp).order_by(models.FollowUp.topic_id, models.FollowUp.position)
@@ -121,30 +136,26 @@ def _load(url: str) -> _KnowledgeBase:
                     sides.setdefault(c.topic_id, []).append((c.position, c.source_id, c.quote))
                 if c.passage_id:
                     passage_counts.setdefault(c.passage_id, Counter())[c.topic_id] += 1
-            claims: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = {}
-            for claim in session.scalars(
-                select(models.Claim).order_by(models.Claim.topic_id, models.Claim.position)
+            sections: dict[str, dict[str, list[ShownSentence]]] = {}
+            for row in session.scalars(
+                select(models.Sentence).order_by(models.Sentence.topic_id, models.Sentence.section,
+                                                 models.Sentence.position)
             ):
-                claims.setdefault(claim.topic_id, []).append(
-                    (frozenset(claim.sections.split(",")), tuple(claim_sources.get(claim.id, ())))
-                )
-            notes = {d.topic_id: d.note for d in session.scalars(select(models.Disagreement))}
+                cited = tuple(dict.fromkeys(
+                    source for claim_id in row.claim_ids.split(",") for source in claim_sources.get(claim_id, ())
+                ))
+                sections.setdefault(row.topic_id, {}).setdefault(row.section, []).append(
+                    ShownSentence(row.text, cited, row.policy))
             topics = {}
             for t in session.scalars(select(models.Topic).order_by(models.Topic.position)):
-                card = cards[t.id]
-                disagreement = None
-                if t.id in notes:
-                    disagreement = (notes[t.id], tuple((s, q) for _, s, q in sorted(sides.get(t.id, []))))
                 topics[t.id] = _Topic(
                     t.id,
                     t.intent,
                     t.question,
-                    card.answer,
-                    card.detail,
+                    {name: tuple(found) for name, found in sections.get(t.id, {}).items()},
                     variants.get(t.id, {}),
                     tuple(follow_ups.get(t.id, ())),
-                    tuple(claims.get(t.id, ())),
-                    disagreement,
+                    tuple((source, quote) for _, source, quote in sorted(sides.get(t.id, []))),
                 )
     except SQLAlchemyError as exc:
         raise _missing(url, f"cannot be read ({str(getattr(exc, 'orig', exc)).splitlines()[0]})") from exc
@@ -234,31 +245,36 @@ def _topic(topic: str) -> _Topic:
     return kb.topics[topic]
 
 
-def _sources_for(t: _Topic, sections: list[str]) -> list[SourceRef]:
+def _answer(t: _Topic, shown: list[ShownSentence], with_quotes: bool, has_more: bool) -> Answer:
+    """An answer of the sentences shown (plus the note): its sources are exactly theirs."""
     kb = _kb()
-    wanted = set(sections)
-    ordered: list[str] = []
-    for claim_sections, source_ids in t.claims:
-        if claim_sections & wanted:
-            ordered.extend(source_ids)
-    if t.disagreement:
-        ordered.extend(source for source, _ in t.disagreement[1])
-    return [kb.sources[s] for s in dict.fromkeys(ordered)]
+    note = list(t.sections.get(NOTE, ()))
+    everything = [*shown, *note]
+    cited = dict.fromkeys(source for s in everything for source in s.sources)
+    return Answer(
+        topic=t.id,
+        text=" ".join(s.text for s in shown if not s.clinic_policy),
+        sources=[kb.sources[source] for source in cited],
+        disagreement=_disagreement_text(t, note, with_quotes),
+        follow_ups=_follow_ups(t),
+        has_more=has_more,
+        clinic_advice=tuple(s.text for s in shown if s.clinic_policy),
+        sentences=tuple(everything),
+    )
 
 
-def _disagreement_text(t: _Topic, with_quotes: bool = False) -> str | None:
+def _disagreement_text(t: _Topic, note: list[ShownSentence], with_quotes: bool = False) -> str | None:
     """The note naming both sides by publisher; 'tell me more' adds each side's verbatim words."""
-    if not t.disagreement:
+    if not note:
         return None
     kb = _kb()
-    note, sides = t.disagreement
     if with_quotes:
         said = "; ".join(
-            f"{kb.sources[source].publisher}: \u201c{' '.join(quote.split())}\u201d" for source, quote in sides
+            f"{kb.sources[source].publisher}: \u201c{' '.join(quote.split())}\u201d" for source, quote in t.sides
         )
     else:
-        said = "; ".join(dict.fromkeys(kb.sources[source].publisher for source, _ in sides))
-    return f"{note} ({said})"
+        said = "; ".join(dict.fromkeys(kb.sources[source].publisher for source, _ in t.sides))
+    return f"{' '.join(s.text for s in note)} ({said})"
 
 
 def _follow_ups(t: _Topic) -> list[tuple[str, str]]:
@@ -269,35 +285,17 @@ def _follow_ups(t: _Topic) -> list[tuple[str, str]]:
 def answer_for_topic(topic: str, tendinopathy_type: str | None = None, severity: str | None = None) -> Answer:
     """The card's answer, adapted to the tendinopathy type and severity when the card has variants."""
     t = _topic(topic)
-    modes = {name: (mode, text) for name, (mode, text, _) in t.variants.items()}
-    text, sections = compose(t.answer, modes, normalise_type(tendinopathy_type), normalise_severity(severity))
-    return Answer(
-        topic=t.id,
-        text=text,
-        sources=_sources_for(t, sections),
-        disagreement=_disagreement_text(t),
-        follow_ups=_follow_ups(t),
-        has_more=bool(t.detail),
-    )
+    variants = {name: (mode, t.sections.get(name, ())) for name, mode in t.variants.items()}
+    shown, _ = compose(t.sections["answer"], variants, normalise_type(tendinopathy_type), normalise_severity(severity))
+    return _answer(t, shown, with_quotes=False, has_more=bool(t.sections.get("detail")))
 
 
 def more_for_topic(topic: str, tendinopathy_type: str | None = None) -> Answer:
     """'Tell me more': the card's detail text (the type's own detail when the card has one)."""
     t = _topic(topic)
     kind = normalise_type(tendinopathy_type)
-    variant = t.variants.get(kind or "")
-    if variant and variant[2]:
-        text, sections = variant[2], [f"{kind}.detail"]
-    else:
-        text, sections = t.detail, ["detail"]
-    return Answer(
-        topic=t.id,
-        text=text,
-        sources=_sources_for(t, sections),
-        disagreement=_disagreement_text(t, with_quotes=True),
-        follow_ups=_follow_ups(t),
-        has_more=False,
-    )
+    shown = t.sections.get(f"{kind}.detail") or t.sections["detail"]
+    return _answer(t, list(shown), with_quotes=True, has_more=False)
 
 
 def _trim(text: str, max_words: int) -> str:

@@ -1,4 +1,5 @@
-"""Build the knowledge base: ingest sources, split passages, check every card quote, store it all in SQL."""
+"""Build the knowledge base: ingest sources, split passages, check every quote and every card sentence, store
+it all in SQL."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from bot.paths import BUILD_DIR
 from bot.settings import knowledge_database_url
 from bot.topics import TOPIC_INTENTS
 from knowledge import models
-from knowledge.cards import CardSpec, load_cards
+from knowledge.cards import CardSpec, Sentence, load_cards, text_of
 from knowledge.errors import GroundingError, KnowledgeError
 from knowledge.grounding import NormalisedText, QuoteMatch
+from knowledge.policy import POLICY_FILE, Policy, load_policies
+from knowledge.sentences import SentenceCheck, SentenceGrounder, default_grounder, load_threshold, pipeline_inputs
 from knowledge.sources import PassageSpan, SourceDoc, load_manifest, split_passages
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -42,6 +45,7 @@ BUILD_CODE = [
         "models.py",
         "yaml_lines.py",
         "errors.py",
+        "policy.py",
     )
 ]
 
@@ -53,6 +57,52 @@ class BuildReport:
     cards: int
     claims: int
     citations: int
+    sentences: int = 0
+
+
+@dataclass(frozen=True)
+class SentenceResult:
+    """One card sentence, where it is, what backs it and how well (reports and the staff console use it)."""
+
+    section: str
+    position: int
+    sentence: Sentence
+    sources: tuple[str, ...]  # document ids of its claims' quotes; () for the clinic's advice
+    check: SentenceCheck
+
+
+def sentence_backing(card: CardSpec, sentence: Sentence, policies: Mapping[str, Policy]) -> list[str]:
+    """The texts a sentence may rest on: its claims' quotes, or the clinic policy entries it cites."""
+    texts: list[str] = []
+    for claim_id in sentence.claims:
+        claim = card.claim(claim_id)
+        texts.extend([policies[claim.policy].text] if claim.policy else [q.quote for q in claim.quotes])
+    return texts
+
+
+def ground_sentences(card: CardSpec, policies: Mapping[str, Policy], grounder: SentenceGrounder | None = None,
+                     threshold: float | None = None) -> list[SentenceResult]:
+    """Check every sentence of a card against what it links to; GroundingError names file, line, sentence."""
+    grounder = grounder or default_grounder()
+    threshold = load_threshold() if threshold is None else threshold
+    results = []
+    for section, sentences in card.sections().items():
+        for position, sentence in enumerate(sentences):
+            check = grounder.check(sentence.text, sentence_backing(card, sentence, policies))
+            problem = None
+            if check.missing_quantities:
+                problem = f"states {', '.join(check.missing_quantities)}, which no linked quote states"
+            elif check.missing_terms:
+                problem = f"names {', '.join(check.missing_terms)}, which no linked quote names"
+            elif check.coverage < threshold:
+                problem = (f"has only {check.coverage:.0%} of its content words in its quotes (threshold "
+                           f"{threshold:.0%}; not found: {', '.join(check.uncovered)})")
+            if problem:
+                raise GroundingError(f"the {section} sentence {sentence.text!r} {problem}: link the claim that "
+                                     "says it, or say only what the quotes say", card.path, sentence.line)
+            sources = tuple(dict.fromkeys(q.source for c in sentence.claims for q in card.claim(c).quotes))
+            results.append(SentenceResult(section, position, sentence, sources, check))
+    return results
 
 
 def _passage_at(passages: list[PassageSpan], match: QuoteMatch) -> str | None:
@@ -90,16 +140,23 @@ def build(
     *,
     progress: bool = True,
     topic_intents: Mapping[str, str] | None = TOPIC_INTENTS,
+    policy_file: Path = POLICY_FILE,
 ) -> BuildReport:
     """Validate sources and cards, then replace the knowledge base at database_url in one transaction."""
     database_url = database_url or knowledge_database_url()
     docs = load_manifest(sources_dir)
     forbidden = [name for doc in docs for name in doc.names]
-    cards = load_cards(cards_dir, [doc.id for doc in docs], forbidden, topic_intents)
+    policies = load_policies(policy_file)
+    cards = load_cards(cards_dir, [doc.id for doc in docs], forbidden, topic_intents, policies)
+    grounder, threshold = default_grounder(), load_threshold()
     by_id = {doc.id: doc for doc in docs}
     texts = {doc.id: NormalisedText(doc.text) for doc in docs}
 
-    rows: list[object] = []
+    rows: list[object] = [
+        models.Policy(id=p.id, text=p.text, basis=p.basis, approved_by=p.approved_by,
+                      approved_on=p.approved_on.isoformat() if p.approved_on else None)
+        for p in policies.values()
+    ]
     bar = tqdm(
         total=len(docs) + len(cards),
         desc="knowledge base",
@@ -145,7 +202,7 @@ def build(
 
     order = {card_id: i for i, card_id in enumerate((topic_intents or {}).values())}
     cards.sort(key=lambda c: (order.get(c.id, len(order)), c.id))
-    claim_count = citation_count = 0
+    claim_count = citation_count = sentence_count = 0
     topic_rows, card_rows = [], []
     for position, card in enumerate(cards):
         bar.set_postfix_str(card.path.name)
@@ -167,9 +224,11 @@ def build(
             models.AnswerCard(
                 topic_id=card.id,
                 file=card.path.name,
-                answer=card.answer,
-                detail=card.detail,
+                answer=text_of(card.answer),
+                detail=text_of(card.detail),
                 key_facts=json.dumps(list(card.key_facts)),
+                reviewed_by=card.reviewed_by,
+                reviewed_on=card.reviewed_on.isoformat() if card.reviewed_on else None,
             )
         )
         card_rows.extend(
@@ -178,8 +237,8 @@ def build(
                 topic_id=card.id,
                 name=v.name,
                 mode=v.mode,
-                text=v.text,
-                detail=v.detail,
+                text=text_of(v.sentences),
+                detail=text_of(v.detail) if v.detail else None,
             )
             for v in card.variants
         )
@@ -188,14 +247,14 @@ def build(
             for i, target in enumerate(card.follow_ups)
         )
         for c_index, claim in enumerate(card.claims):
-            claim_id = f"{card.id}:claim{c_index}"
+            claim_id = f"{card.id}:{claim.id}"
             card_rows.append(
                 models.Claim(
                     id=claim_id,
                     topic_id=card.id,
                     position=c_index,
-                    text=claim.text,
-                    sections=",".join(claim.sections),
+                    text=policies[claim.policy].text if claim.policy else claim.text,
+                    policy_id=claim.policy,
                 )
             )
             claim_count += 1
@@ -203,8 +262,15 @@ def build(
                 card_rows.append(citation(f"{claim_id}:q{q_index}", claim_id, "claim", q_index, quote.source,
                                           quote.quote, quote.line))
                 citation_count += 1
+        for result in ground_sentences(card, policies, grounder, threshold):
+            card_rows.append(models.Sentence(
+                id=f"{card.id}:{result.section}:{result.position}", topic_id=card.id, section=result.section,
+                position=result.position, text=result.sentence.text,
+                claim_ids=",".join(f"{card.id}:{c}" for c in result.sentence.claims),
+                policy=result.sentence.policy, coverage=result.check.coverage, line=result.sentence.line))
+            sentence_count += 1
         if card.disagreement:
-            card_rows.append(models.Disagreement(topic_id=card.id, note=card.disagreement.note))
+            card_rows.append(models.Disagreement(topic_id=card.id, note=text_of(card.disagreement.note)))
             for s_index, side in enumerate(card.disagreement.sides):
                 card_rows.append(citation(f"{card.id}:side{s_index}", None, "side", s_index, side.source,
                                           side.quote, side.line))
@@ -231,7 +297,8 @@ def build(
     finally:
         engine.dispose()
     return BuildReport(
-        len(docs), sum(len(p) for p in passages_of.values()), len(cards), claim_count, citation_count
+        len(docs), sum(len(p) for p in passages_of.values()), len(cards), claim_count, citation_count,
+        sentence_count,
     )
 
 
@@ -253,8 +320,10 @@ def _safe_url(url: str) -> str:
 
 
 def inputs_fingerprint(database_url: str) -> str:
-    """What the built knowledge base depends on: sources, cards, the build code and where it goes."""
-    return fingerprint([SOURCES_DIR, CARDS_DIR, *BUILD_CODE], extra=_safe_url(database_url))
+    """What the built knowledge base depends on: sources, cards, the clinic's policy file, the build code, the
+    sentence check's spaCy pipeline and data, and where it goes."""
+    return fingerprint([SOURCES_DIR, CARDS_DIR, POLICY_FILE, *BUILD_CODE, *pipeline_inputs()],
+                       extra=_safe_url(database_url))
 
 
 def is_built(database_url: str) -> bool:
@@ -295,7 +364,8 @@ def build_if_changed(force: bool = False) -> bool:
         write_stamp(STAMP_FILE, wanted)
     print(
         f"knowledge base: {report.sources} sources, {report.passages} passages, {report.cards} cards, "
-        f"{report.claims} claims, {report.citations} quotes checked -> {_safe_url(database_url)}"
+        f"{report.claims} claims, {report.citations} quotes and {report.sentences} sentences checked -> "
+        f"{_safe_url(database_url)}"
     )
     return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 # Its own Base: the knowledge base is a build artefact, apart from the clinic's operational tables.
@@ -57,6 +57,8 @@ class AnswerCard(Base):
     answer = Column(Text, nullable=False)
     detail = Column(Text, nullable=False)
     key_facts = Column(Text, nullable=False)  # JSON list of lowercase phrases the answer contains
+    reviewed_by = Column(String(255), nullable=True)  # the clinician who reviewed the card; None = pending
+    reviewed_on = Column(String(10), nullable=True)  # ISO date of that review
 
 
 class CardVariant(Base):
@@ -80,15 +82,41 @@ class FollowUp(Base):
     target_topic_id = Column(String(64), ForeignKey("kb_topics.id"), nullable=False)
 
 
+class Policy(Base):
+    """The clinic's own advice (knowledge/clinic_policy.yml): no document gives it, the clinic does."""
+
+    __tablename__ = "kb_policies"
+    id = Column(String(64), primary_key=True)
+    text = Column(Text, nullable=False)
+    basis = Column(Text, nullable=False)
+    approved_by = Column(String(255), nullable=True)  # None until the clinic approves the wording
+    approved_on = Column(String(10), nullable=True)
+
+
 class Claim(Base):
-    """A medical statement a card makes; `sections` says which texts make it (answer, detail, variants)."""
+    """A statement a card relies on: quoted from documents (citations), or a clinic policy entry."""
 
     __tablename__ = "kb_claims"
-    id = Column(String(96), primary_key=True)  # "<topic>:claim<n>"
+    id = Column(String(96), primary_key=True)  # "<topic>:<claim id in the card>"
     topic_id = Column(String(64), ForeignKey("kb_topics.id"), nullable=False, index=True)
     position = Column(Integer, nullable=False)
     text = Column(Text, nullable=False)
-    sections = Column(Text, nullable=False)  # comma-separated: answer,detail,insertional,...
+    policy_id = Column(String(64), ForeignKey("kb_policies.id"), nullable=True)  # set for clinic policy
+
+
+class Sentence(Base):
+    """One sentence of a card text, the claims that back it and how much of it their quotes cover."""
+
+    __tablename__ = "kb_sentences"
+    id = Column(String(128), primary_key=True)  # "<topic>:<section>:<n>"
+    topic_id = Column(String(64), ForeignKey("kb_topics.id"), nullable=False, index=True)
+    section = Column(String(32), nullable=False)  # answer | detail | <variant> | <variant>.detail | note
+    position = Column(Integer, nullable=False)
+    text = Column(Text, nullable=False)
+    claim_ids = Column(Text, nullable=False)  # comma-separated kb_claims ids
+    policy = Column(Boolean, nullable=False)  # the clinic's advice: shown as such, no document source
+    coverage = Column(Float, nullable=False)  # share of its content words found in its quotes
+    line = Column(Integer, nullable=False)  # where it is in the card file
 
 
 class Disagreement(Base):
@@ -115,4 +143,5 @@ class Citation(Base):
     end_char = Column(Integer, nullable=False)
 
 
-ALL_MODELS = [Source, Passage, Topic, AnswerCard, CardVariant, FollowUp, Claim, Disagreement, Citation]
+ALL_MODELS = [Source, Passage, Policy, Topic, AnswerCard, CardVariant, FollowUp, Claim, Sentence, Disagreement,
+              Citation]

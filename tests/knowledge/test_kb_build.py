@@ -96,15 +96,15 @@ def test_malformed_yaml_names_file_and_line(cards_copy: Path, tmp_path: Path) ->
 def test_claim_without_quotes_names_its_line(cards_copy: Path, tmp_path: Path) -> None:
     card = cards_copy / "diet.yml"
     text = card.read_text(encoding="utf-8")
-    start = text.index("  - text: Increase training gradually")
+    start = text.index("  - id: gradual")
     card.write_text(
-        text[:start] + "  - text: Increase training gradually.\n    in: [detail]\n", encoding="utf-8"
+        text[:start] + "  - id: gradual\n    text: Increase training gradually.\n", encoding="utf-8"
     )
     with pytest.raises(CardError) as error:
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
     assert str(error.value).startswith(
-        f"{card}:{line_of(card, 'Increase training gradually')}: claim has no quotes"
-    ) or f"diet.yml:{line_of(card, 'Increase training gradually')}: claim has no quotes" in str(error.value)
+        f"{card}:{line_of(card, '- id: gradual')}: claim has no quotes"
+    ) or f"diet.yml:{line_of(card, '- id: gradual')}: claim has no quotes" in str(error.value)
 
 
 def test_number_not_in_any_quote_fails(cards_copy: Path, tmp_path: Path) -> None:
@@ -113,17 +113,19 @@ def test_number_not_in_any_quote_fails(cards_copy: Path, tmp_path: Path) -> None
         card.read_text(encoding="utf-8").replace("with 2 minutes' rest", "with 3 minutes' rest"),
         encoding="utf-8",
     )
-    with pytest.raises(CardError, match=r"exercises\.yml:\d+: the detail text states 3"):
+    with pytest.raises(GroundingError) as error:
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
+    assert f"exercises.yml:{line_of(card, 'Another plan has four phases')}: the detail sentence" in str(error.value)
+    assert "states 3 minute, which no linked quote states" in str(error.value)
 
 
 def test_clinic_name_in_card_text_fails(cards_copy: Path, tmp_path: Path) -> None:
     card = cards_copy / "physio.yml"
     card.write_text(
-        card.read_text(encoding="utf-8").replace("Yes. A physiotherapist", "Yes. Keystone says a physio"),
+        card.read_text(encoding="utf-8").replace("Yes: one clinic says", "Yes: Keystone says"),
         encoding="utf-8",
     )
-    with pytest.raises(CardError, match=r"physio\.yml:\d+: answer names a clinic \('Keystone'\)"):
+    with pytest.raises(CardError, match=r"physio\.yml:\d+: answer sentence names a clinic \('Keystone'\)"):
         build(SOURCES_DIR, cards_copy, f"sqlite:///{tmp_path / 'kb.db'}", progress=False)
 
 

@@ -54,9 +54,24 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
+    trust_proxies(app)
     init_limiter(app)
     auth.warm_up()  # the first unknown-name login must not be the one that also builds the dummy hash
     app.register_blueprint(bp)
+
+
+def trust_proxies(app: Flask) -> None:
+    """CLINIC_PROXY_HOPS (default 0): how many reverse proxies in front of the web app set X-Forwarded-For.
+    0 uses the connecting address and ignores forwarded headers (they are forgeable); behind nginx, set 1,
+    or the per-address login limit would count every visitor as the proxy."""
+    value = os.environ.get("CLINIC_PROXY_HOPS", "0")
+    if not value.isdigit():
+        raise ValueError(f"CLINIC_PROXY_HOPS must be a whole number of proxies (0, 1, 2), not {value!r}")
+    if int(value) and not getattr(app.wsgi_app, "clinic_proxy_fix", False):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(value), x_proto=int(value))  # type: ignore[method-assign]
+        app.wsgi_app.clinic_proxy_fix = True  # type: ignore[attr-defined]
 
 
 @bp.before_request

@@ -169,6 +169,25 @@ def test_two_web_workers_share_the_limit_and_the_marks_in_redis(staff_db, redis_
     assert attempt(visitor(second, "10.0.0.78"), "sam", PASSWORDS["sam"]).status_code == 302
 
 
+def test_behind_a_proxy_the_forwarded_address_is_the_one_throttled(staff_db, monkeypatch):
+    from bot.web.app import create_app
+
+    monkeypatch.setenv("CLINIC_PROXY_HOPS", "1")
+    monkeypatch.setenv("CLINIC_STAFF_LOGIN_LIMIT", "2 per minute")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k"})
+    proxy = visitor(app, "10.0.0.1")  # every request arrives from the proxy, naming the visitor it forwards
+    attacker = {"X-Forwarded-For": "198.51.100.9"}
+    for _ in range(2):
+        assert proxy.post("/staff/login", {"username": "sam", "password": "nope"}, headers=attacker).status_code == 401
+    assert proxy.post("/staff/login", {"username": "sam", "password": "nope"}, headers=attacker).status_code == 429
+    sam = visitor(app, "10.0.0.1")
+    response = sam.post("/staff/login", {"username": "sam", "password": PASSWORDS["sam"]},
+                        headers={"X-Forwarded-For": "192.0.2.20"})
+    assert response.status_code == 302
+    monkeypatch.setenv("CLINIC_PROXY_HOPS", "many")
+    with pytest.raises(ValueError, match="CLINIC_PROXY_HOPS"):
+        create_app({"TESTING": True, "SECRET_KEY": "k"})
+
 # ------------------------------------------------------------------ the real web server (waitress) on loopback
 
 def post_login(port: int, source: str, username: str, password: str,

@@ -29,6 +29,7 @@ CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
 TOPIC_MIN_CONFIDENCE = 0.4
 NOT_TOPICS = {"red_flag", "nlu_fallback"}
 YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
+MESSAGE_TRIAGE_SLOTS = ("triage_level", "triage_flag")
 
 
 def _warm_up() -> None:
@@ -129,6 +130,8 @@ class ActionEscalate(Action):
             events.append(SlotSet("last_topic", topic))
         # Always closes the contact form: a red flag interrupts it (and the rules expect the same events each time).
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        # triage_level/triage_flag describe this message only (domain/red_flags.yml): a later one is judged alone
+        events += [SlotSet(slot, None) for slot in MESSAGE_TRIAGE_SLOTS]
         shown_level = result.level
         events += [SlotSet("escalation_open", True), SlotSet("escalation_level", shown_level)]
         if result.escalation_id is not None:

@@ -40,6 +40,7 @@ from bot import settings
 logger = logging.getLogger("clinic.action_timeout")
 
 GENERIC_RESPONSE = "utter_action_unavailable"
+MESSAGE_TRIAGE_SLOTS = ("triage_level", "triage_flag")
 
 
 class ActionServerBreaker:
@@ -104,6 +105,8 @@ async def fallback_events(action: RemoteAction, output_channel: Any, nlg: Any, t
 
         return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
     events = await _apology(name, output_channel, nlg, tracker, domain)
+    # the red-flag slots describe one message (domain/red_flags.yml); action_escalate clears them, so do we
+    events += [SlotSet(slot, None) for slot in MESSAGE_TRIAGE_SLOTS if tracker.get_slot(slot) is not None]
     form = tracker.active_loop_name
     if form and name.startswith("validate_"):  # the form's checks cannot run: end it, keep nothing unchecked
         slots = [slot for slot in domain.required_slots_for_form(form) if tracker.get_slot(slot) is not None]
@@ -136,6 +139,12 @@ async def run_with_timeout(self: RemoteAction, output_channel: Any, nlg: Any, tr
     return events
 
 
+async def unwrapped_run(action: RemoteAction, output_channel: Any, nlg: Any, tracker: Any,
+                        domain: Any) -> list[Event]:
+    """RemoteAction.run as it was before this patch (for tests of what Rasa itself does with a response)."""
+    return await _original_run(action, output_channel, nlg, tracker, domain)
+
+
 def apply() -> None:
     """Replace RemoteAction.run with the version that times out and apologises."""
     global _original_run
@@ -144,4 +153,4 @@ def apply() -> None:
         RemoteAction.run = run_with_timeout  # type: ignore[method-assign]
 
 
-__all__ = ["BREAKER", "apply", "fallback_events", "run_with_timeout"]
+__all__ = ["BREAKER", "apply", "fallback_events", "run_with_timeout", "unwrapped_run"]

@@ -1,0 +1,86 @@
+"""Sample a running Rasa server with py-spy while the bench loads it, and say where its CPU went.
+
+py-spy is a developer tool (pip install py-spy into the venv); it is not a dependency of the bot. Shares
+are inclusive: the fraction of samples whose stack passes through the part.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+# What the report names, and the stack frames that mark it (substrings of py-spy's "function (file:line)").
+PARTS = [
+    ("action response check (RemoteAction._validate_action_result)", ["_validate_action_result"]),
+    ("action server call (RemoteAction.run, HTTP)", ["run (rasa/core/actions/action.py"]),
+    ("NLU graph (parse_message)", ["parse_message"]),
+    ("  spaCy", ["spacy/"]),
+    ("  red-flag detector (bot/nlp, bot/triage)", ["bot/nlp/", "bot/triage/"]),
+    ("  language detection (lingua)", ["lingua"]),
+    ("  DIET / TensorFlow", ["tensorflow/", "diet_classifier"]),
+    ("policies (predict_next_action)", ["_predict_next_with_tracker", "predict_next_action"]),
+    ("tracker store retrieve", ["tracker_store.py", "_retrieve ("]),
+    ("tracker store save", ["save (bot/tracker_store.py", "save (rasa/core/tracker_store.py"]),
+    ("  SQLAlchemy", ["sqlalchemy/"]),
+    ("tracker replay (DialogueStateTracker.from_dict)", ["from_dict (rasa/shared/core/trackers.py"]),
+    ("JSON", ["json/"]),
+    ("event loop idle (select/epoll)", ["select (selectors.py", "_run_once (asyncio"]),
+]
+
+
+@dataclass
+class Profiler:
+    process: subprocess.Popen
+    output: Path
+
+
+def py_spy() -> str | None:
+    return shutil.which("py-spy") or (str(Path(sys.executable).with_name("py-spy"))
+                                        if Path(sys.executable).with_name("py-spy").is_file() else None)
+
+
+def start(pid: int, output: Path, rate: int = 50) -> Profiler | None:
+    binary = py_spy()
+    if binary is None:
+        print("py-spy not installed (.venv/bin/pip install py-spy); no profile", file=sys.stderr)
+        return None
+    process = subprocess.Popen([binary, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
+                                "--output", str(output), "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Profiler(process, output)
+
+
+def shares(collapsed: str) -> tuple[int, Counter]:
+    """(total samples, samples per part) from py-spy's raw (collapsed stack) output."""
+    total = 0
+    per_part: Counter = Counter()
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for name, markers in PARTS:
+            if any(marker in stack for marker in markers):
+                per_part[name] += int(count)
+    return total, per_part
+
+
+def summarise(profiler: Profiler | None) -> list[str]:
+    if profiler is None:
+        return []
+    profiler.process.send_signal(2)  # SIGINT: py-spy writes its output and exits
+    try:
+        profiler.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        profiler.process.kill()
+    if not profiler.output.is_file():
+        return ["py-spy wrote no profile (it needs ptrace rights: run as root or set kernel.yama.ptrace_scope=0)."]
+    total, per_part = shares(profiler.output.read_text())
+    lines = ["| part | share of samples |", "|---|---:|"]
+    for name, _markers in PARTS:
+        lines.append(f"| {name} | {100 * per_part[name] / max(total, 1):.0f}% |")
+    lines += ["", f"{total} samples at 50 Hz; shares are inclusive, indented parts are inside the one above."]
+    return lines

@@ -51,6 +51,10 @@ lint: setup
 bench: build
 	$(PY) -m bench.run
 
+.PHONY: test-scaleout
+test-scaleout: build system-deps
+	$(PY) -m pytest -m scaleout
+
 eval: build
 	$(PY) -m bench.eval
 

@@ -5,6 +5,8 @@ from alembic import context
 from sqlalchemy import text
 
 import bot.escalations  # noqa: F401 - the escalations table on Base
+import bot.handoff.store  # noqa: F401 - the handoffs table on Base
+import bot.staff.alerts  # noqa: F401 - the escalation_alerts table on Base
 import bot.staff.models  # noqa: F401 - the console's tables on Base
 from bot.db import Base, engine_for
 from bot.migrations import MIGRATED_TABLES

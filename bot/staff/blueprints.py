@@ -10,6 +10,7 @@ AREAS = [
     "bot.staff.conversations_views",  # list, transcript, review, tags
     "bot.staff.escalations_views",    # the escalation queue and one escalation
     "bot.staff.handoff_views",        # live chats: waiting visitors, take over, reply, hand back
+    "bot.staff.alerts_views",         # the live alert stream of urgent escalations (no page of its own)
     "bot.staff.analytics_views",      # charts
     "bot.staff.labels_views",         # misunderstood messages, labels, NLU export
     "bot.staff.privacy_views",        # export, erasure, audit log (admin)

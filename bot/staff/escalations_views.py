@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from sqlalchemy.engine import Connection
 
 from bot import escalations as service
-from bot.staff import audit, queries
+from bot.staff import alerts, audit, queries
 from bot.staff.forms import EscalationDatesForm, EscalationUpdateForm
 from bot.staff.web import engine, error_page, record, refresh, safe_next
 
@@ -21,6 +21,7 @@ NAV = ("Escalations", "staff.escalations.escalations", False)
 
 
 def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
+    row = alerts.with_target(row)
     data = {k: (v.isoformat() + "Z" if hasattr(v, "isoformat") else v) for k, v in row.items()}
     data["transcript_url"] = url_for("staff.conversations.transcript", sender_id=row["conversation_id"])
     data["edit_url"] = url_for("staff.escalations.escalation", escalation_id=row["id"])
@@ -28,7 +29,7 @@ def escalation_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _queue(conn: Connection, status: str, dates: EscalationDatesForm) -> tuple[list[dict], dict[str, int]]:
-    return (queries.escalations(conn, status, dates.start, dates.end),
+    return ([alerts.with_target(r) for r in queries.escalations(conn, status, dates.start, dates.end)],
             queries.escalation_counts(conn, dates.start, dates.end))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from waitress import serve
 
@@ -13,7 +14,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    serve(create_app(), host=args.host, port=args.port, threads=8)
+    app = create_app()
+    # open escalations past their response target are re-notified from here (bot/staff/alerts.py)
+    from bot.staff.alerts import start_renotifier
+    from bot.staff.db import staff_engine
+
+    start_renotifier(staff_engine, interval_s=float(os.environ.get("CLINIC_RENOTIFY_INTERVAL_S", "60")))
+    serve(app, host=args.host, port=args.port, threads=8)
 
 
 if __name__ == "__main__":

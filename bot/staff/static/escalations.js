@@ -51,6 +51,15 @@
       badge(cell(tr, ""), e.status, "status-" + e.status);
       cell(tr, e.assignee);
       cell(tr, e.notes, "preview");
+      var target = cell(tr, "");
+      if (e.status === "open" && e.due_at) {  // response target; timers.js counts it down each second
+        var timer = document.createElement("span");
+        timer.className = "timer";
+        timer.setAttribute("data-due", e.due_at);
+        timer.textContent = e.overdue ? "overdue" : "due";
+        target.appendChild(timer);
+        if (e.overdue) { tr.classList.add("overdue"); }
+      }
       var actions = cell(tr, "");
       link(actions, e.transcript_url, "transcript", "transcript-link");
       actions.appendChild(document.createTextNode(" · "));
@@ -61,7 +70,7 @@
       var empty = document.createElement("tr");
       empty.className = "empty";
       var td = cell(empty, "No escalations.", "muted");
-      td.colSpan = 10;
+      td.colSpan = 11;
       rows.appendChild(empty);
     }
     tbody.textContent = "";
@@ -86,4 +95,6 @@
   }
 
   window.setTimeout(poll, INTERVAL_MS);
+  // a new urgent escalation pushed by the alert stream (alerts.js): redraw now rather than at the next poll
+  document.addEventListener("clinic:escalation", function () { window.setTimeout(poll, 0); });
 }());

@@ -45,6 +45,10 @@ test: build system-deps
 test-fast: build
 	$(PY) -m pytest -m "not e2e and not browser and not postgres"
 
+.PHONY: test-faults
+test-faults: build
+	$(PY) -m pytest -m faults
+
 lint: setup
 	$(PY) -m ruff check bot actions knowledge tests bench
 

@@ -99,6 +99,18 @@ def command_run(args: argparse.Namespace) -> int:
         print("all processes stopped")
 
 
+def command_runtime_config(args: argparse.Namespace) -> int:
+    """Write the endpoints and credentials files the Rasa server starts with (for systemd's ExecStartPre)."""
+    from pathlib import Path
+
+    from bot.runtime_config import plan_channels, write_runtime_files
+
+    plan = plan_channels()
+    endpoints, credentials = write_runtime_files(args.action_port, plan, Path(args.out))
+    print(f"wrote {endpoints} and {credentials} (channels on: {', '.join(plan.enabled) or 'none'})")
+    return 0
+
+
 def command_status(args: argparse.Namespace) -> int:
     """Readiness of a running bot (for a health check): each part ready or not; exit 1 if any is degraded."""
     from bot.launcher import probe_status
@@ -151,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="0 when the bot runs without the website")
     status.add_argument("--only", choices=["actions", "rasa", "web"], help="check one part only")
     status.set_defaults(handler=command_status)
+
+    runtime = commands.add_parser("runtime-config", help="write the Rasa server's endpoints and credentials files")
+    runtime.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    runtime.add_argument("--out", default=str(PROJECT_ROOT / "var"), help="folder to write them to")
+    runtime.set_defaults(handler=command_runtime_config)
 
     migrate = commands.add_parser("migrate-conversation-ids",
                                   help="rename old bare conversation ids to channel-namespaced ids")

@@ -144,3 +144,27 @@ def test_every_rendered_answer_fits_a_phone_screen(intent, tracker_for, domain):
     body, sources = message["text"].split("Sources:")
     assert len(body.split()) <= 130, f"{intent}: {len(body.split())} words before the sources line"
     assert sources.strip() and message["buttons"]
+
+
+def test_clinic_policy_is_rendered_as_the_clinics_advice_after_the_document_sources(dispatcher, tracker_for, domain):
+    ActionAnswerTopic().run(dispatcher, tracker_for("what does a rupture feel like", "ask_rupture"), domain)
+    [message] = dispatcher.messages
+    documents, advice = message["text"].split("The clinic's advice: ")
+    assert "Sources: Keystone Physical Therapy" in documents  # the documents' part ends with their sources
+    assert "urgent medical care today" in advice and "Sources:" not in advice
+    assert "urgent" not in documents.split("Sources:")[0]  # no document is shown saying it
+    policy = [s for s in message["grounding"]["sentences"] if s["clinic_policy"]]
+    assert policy and all(s["sources"] == [] for s in policy)
+    assert message["grounding"]["clinic_advice"] == [s["text"] for s in policy]
+
+
+@pytest.mark.parametrize("intent", list(TOPIC_INTENTS))
+def test_the_sources_line_names_exactly_the_documents_of_the_sentences_shown(intent, tracker_for, domain):
+    dispatcher = CollectingDispatcher()
+    ActionAnswerTopic().run(dispatcher, tracker_for("?", intent), domain)
+    [message] = dispatcher.messages
+    shown = [s for s in message["grounding"]["sentences"] if not s["clinic_policy"]]
+    expected = list(dict.fromkeys(source for s in shown for source in s["sources"]))
+    assert [s["id"] for s in message["grounding"]["sources"]] == expected
+    for sentence in shown:
+        assert sentence["text"] in message["text"]

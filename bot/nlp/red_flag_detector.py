@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.triage.detect import Detection, detect_red_flags
 from bot.triage.flags import CLASSIFIER_FLAG
+from bot.triage.multilingual import with_other_languages
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class RedFlagDetector(GraphComponent):
         except Exception:  # noqa: BLE001 - detection must never break NLU; the classifier still decides
             logger.exception("red-flag detection failed on a message; falling back to the intent classifier")
             detection = Detection()
+        # Chinese and Spanish lexicons (bot/triage/multilingual.py), chosen by the LanguageDetector's result
+        detection = with_other_languages(detection, text, message.get("language"), message.get("language_detection"))
         top_intent, top_confidence = _top_classifier_intent(message)
         classifier_red_flag = top_intent == self.config["intent"]
         result = detection.to_dict()

@@ -1,0 +1,496 @@
+"""Red flags in Chinese (Traditional, Simplified) and Spanish: per-language lexicons, the English flags and levels.
+
+Each lexicon (bot/triage/lexicon/<lang>.yml) gives, for every flag and signal of bot/triage/red_flags.yml, its
+own patterns, plus the language's idiom traps and its context words (negation, hypotheticals, someone else,
+history, questions, resolution). Levels, reasons and sources stay in red_flags.yml: one set of flags.
+
+Matching is by regular expressions compiled from the lexicon's small pattern language: characters for Chinese
+(no segmentation model, nothing to download), whole words for Spanish, accent-insensitive ("talon" = "talón").
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.triage.detect import Detection, FlagSpan
+from bot.triage.flags import RED_FLAGS_FILE, level_rank, load_flag_file
+
+logger = logging.getLogger(__name__)
+
+LEXICON_DIR = Path(__file__).with_name("lexicon")
+LEXICON_LANGUAGES = ("zh-Hant", "zh-Hans", "es")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CONTEXT_KEYS = ("negation", "pseudo", "but", "clause_breaks", "hypothetical", "question", "question_after",
+                "third_person", "first_person", "history", "now", "resolution", "comparative")
+
+
+def normalise(text: str, script: str) -> str:
+    """NFKC, lower case; for Latin script also without accents (so "tendon" matches "tendón")."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    if script == "latin":
+        text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+@dataclass(frozen=True)
+class Pattern:
+    source: str
+    regex: re.Pattern
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A flag or signal of one lexicon: its patterns and, for composite flags, the groups it requires."""
+    id: str
+    level: str | None
+    patterns: tuple[Pattern, ...]
+    requires: tuple[tuple[str, ...], ...] = ()
+    min_days: int | None = None
+    post_resolution: bool = False
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    language: str
+    script: str                                   # han | latin
+    entries: dict[str, Entry]
+    traps: tuple[Pattern, ...]
+    context: dict[str, re.Pattern | None]
+    numbers: dict[str, float]
+    units: dict[str, int]
+    window: int                                   # how far back a negation reaches (characters or words)
+    examples: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    path: Path = LEXICON_DIR
+
+
+class _Compiler:
+    """The pattern language (same spirit as red_flags.yml):
+        word | a|b|c        a literal or any of these (Spanish: `stem~` also matches longer words: "hinch~";
+                            `a_b` is the two words "a b", so "no_mejora|empeora" is one choice of phrases)
+        @group              any entry of vocab[group]
+        x?                  optional token
+        *N                  up to N characters (Chinese) or words (Spanish) of anything, not across a sentence
+        #NUM                a number: digits or the lexicon's number words (一, 兩, tres, ...)
+    """
+
+    def __init__(self, script: str, vocab: dict[str, list[str]], numbers: dict[str, float], where: str) -> None:
+        self.script, self.vocab, self.where = script, vocab, where
+        number_words = sorted(numbers, key=len, reverse=True)
+        digits = r"\d+(?:[.,]\d+)?"
+        if script == "han":
+            self.number = "(?:" + "|".join([digits] + [re.escape(w) for w in number_words]) + ")+"
+        else:
+            self.number = "(?:" + "|".join([digits] + [re.escape(w) for w in number_words]) + ")"
+        # a wildcard never crosses the end of a sentence or a "but"
+        breaks = vocab.get("_wildcard_breaks") or []
+        not_break = "".join(f"(?!{re.escape(normalise(b, script))})" for b in breaks)
+        if script == "han":
+            self.any_char = f"(?:{not_break}[^。！？；!?;\\n])"
+        else:
+            self.sep = r"[^\w.!?;\n]+"
+            self.any_word = f"(?:{self.sep}{not_break}\\w+)"
+
+    def literal(self, word: str) -> str:
+        word = normalise(word, self.script)
+        if self.script == "han":
+            return r"\s*".join(re.escape(c) for c in word if not c.isspace())
+        stem = word.endswith("~")
+        parts = [re.escape(p) for p in word.rstrip("~").replace("_", " ").split()]
+        body = self.sep.join(parts)
+        return body + (r"\w*" if stem else "")
+
+    def alternatives(self, token: str) -> str:
+        options: list[str] = []
+        for part in token.split("|"):
+            if part.startswith("@"):
+                group = part[1:]
+                if group not in self.vocab:
+                    raise ValueError(f"{self.where}: unknown vocab group @{group}")
+                options += [self.literal(w) for w in self.vocab[group]]
+            elif part == "#NUM":
+                options.append(self.number)
+            else:
+                options.append(self.literal(part))
+        options.sort(key=len, reverse=True)
+        return "(?:" + "|".join(options) + ")"
+
+    def compile(self, source: str) -> Pattern:
+        tokens = source.split()
+        if not tokens or tokens[0].startswith("*") or tokens[-1].startswith("*"):
+            raise ValueError(f"{self.where}: pattern {source!r} must start and end with a word, not a wildcard")
+        out: list[str] = []
+        for index, token in enumerate(tokens):
+            if re.fullmatch(r"\*\d+", token):
+                n = int(token[1:])
+                gap = f"{self.any_char}{{0,{n}}}?" if self.script == "han" else f"{self.any_word}{{0,{n}}}?"
+                out.append(f"(?P<gap{index}>{gap})")
+                continue
+            optional = token.endswith("?") and len(token) > 1
+            body = self.alternatives(token[:-1] if optional else token)
+            if self.script == "han":
+                piece = (r"\s*" if out else "") + body
+            else:
+                piece = (self.sep if out else "") + body
+            out.append(f"(?:{piece})?" if optional else piece)
+        regex = "".join(out)
+        if self.script == "latin":
+            regex = r"(?<!\w)" + regex + r"(?!\w)"
+        try:
+            return Pattern(source, re.compile(regex))
+        except re.error as error:
+            raise ValueError(f"{self.where}: pattern {source!r} does not compile: {error}") from None
+
+
+def _cue_regex(words: Iterable[str], script: str) -> re.Pattern | None:
+    """Context words as one regex; an entry starting "re:" is a regular expression ("re:hace \\d+ anos")."""
+    words = [str(w) for w in words if str(w).strip()]
+    if not words:
+        return None
+    parts = [w[3:] if w.startswith("re:") else re.escape(normalise(w, script)).replace(r"\ ", r"\s+")
+             for w in words]
+    body = "|".join(sorted(parts, key=len, reverse=True))
+    return re.compile(f"(?:{body})" if script == "han" else rf"(?<!\w)(?:{body})(?!\w)")
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(language: str, directory: Path = LEXICON_DIR) -> Lexicon:
+    """Parse and check bot/triage/lexicon/<language>.yml; errors name the file and the entry to fix."""
+    path = directory / f"{language}.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    script = data.get("script")
+    if script not in ("han", "latin"):
+        raise ValueError(f"{path}: script must be han or latin")
+    if not str(data.get("translation") or "").strip():
+        raise ValueError(f"{path}: say who must review this lexicon (translation: pending clinical review ...)")
+    english = load_flag_file(RED_FLAGS_FILE)
+    levels = {f.id: f.level for f in english.flags} | {s.id: None for s in english.signals}
+    numbers = {normalise(str(k), script): float(v) for k, v in (data.get("numbers") or {}).items()}
+    vocab = {str(k): [str(w) for w in v] for k, v in (data.get("vocab") or {}).items()}
+    vocab["_wildcard_breaks"] = [str(w) for w in (data.get("context") or {}).get("but") or []]
+    entries: dict[str, Entry] = {}
+    for kind in ("flags", "signals"):
+        for raw in data.get(kind) or []:
+            entry_id = str(raw.get("id") or "")
+            where = f"{path}: {kind[:-1]} {entry_id!r}"
+            if entry_id not in levels:
+                raise ValueError(f"{where}: not a flag or signal of {RED_FLAGS_FILE} (use the same ids)")
+            if (kind == "flags") != (levels[entry_id] is not None):
+                raise ValueError(f"{where}: is a {'signal' if kind == 'flags' else 'flag'} in {RED_FLAGS_FILE}")
+            compiler = _Compiler(script, vocab, numbers, where)
+            requires = tuple(tuple(str(m) for m in group) for group in raw.get("requires") or ())
+            patterns = tuple(compiler.compile(str(p)) for p in raw.get("patterns") or ())
+            if not patterns and not requires:
+                raise ValueError(f"{where}: give patterns, requires, or both")
+            entries[entry_id] = Entry(entry_id, levels[entry_id], patterns, requires,
+                                      int(raw["min_days"]) if raw.get("min_days") is not None else None,
+                                      bool(raw.get("post_resolution", False)))
+    missing = sorted(i for i in levels if i not in entries)
+    if missing:
+        raise ValueError(f"{path}: every flag and signal of {RED_FLAGS_FILE} needs patterns here; missing {missing}")
+    for entry in entries.values():
+        for group in entry.requires:
+            for member in group:
+                if member not in entries:
+                    raise ValueError(f"{path}: {entry.id} requires unknown flag or signal {member!r}")
+    trap_compiler = _Compiler(script, vocab, numbers, f"{path}: traps")
+    traps = tuple(trap_compiler.compile(str(t)) for t in data.get("traps") or ())
+    context_raw = {key: list(value or []) for key, value in (data.get("context") or {}).items()}
+    for other in data.get("context_from") or []:  # Chinese: people mix the scripts, so read both scripts' cues
+        other_data = yaml.safe_load((directory / f"{other}.yml").read_text(encoding="utf-8")) or {}
+        for key, value in (other_data.get("context") or {}).items():
+            context_raw.setdefault(key, []).extend(v for v in value or [] if v not in context_raw[key])
+    unknown = set(context_raw) - set(CONTEXT_KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown context keys {sorted(unknown)}; use {', '.join(CONTEXT_KEYS)}")
+    context = {key: _cue_regex(context_raw.get(key) or [], script) for key in CONTEXT_KEYS}
+    examples = {str(k): {"positive": tuple(str(x) for x in (v or {}).get("positive") or ()),
+                         "negative": tuple(str(x) for x in (v or {}).get("negative") or ())}
+                for k, v in (data.get("examples") or {}).items()}
+    for flag_id in examples:
+        if flag_id not in entries:
+            raise ValueError(f"{path}: examples for unknown flag {flag_id!r}")
+    units = {normalise(str(k), script): int(v) for k, v in (data.get("units") or {}).items()}
+    return Lexicon(language, script, entries, traps, context, numbers, units, int(data.get("window", 6)),
+                   examples, path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class _Message:
+    """One message as one lexicon sees it: normalised text, sentences, clauses, and where the context words are."""
+
+    def __init__(self, lexicon: Lexicon, text: str) -> None:
+        self.lexicon = lexicon
+        self.text = normalise(text, lexicon.script)
+        self.pseudo = self._spans("pseudo")
+        self.sentence_ends = [m.end() for m in re.finditer(r"[。！？；!?;\n]+", self.text)]
+        clause = r"[。！？；!?;\n,，、:：()（）]+"
+        self.clause_ends = [m.end() for m in re.finditer(clause, self.text)]
+        for key in ("but", "clause_breaks"):
+            breaks = lexicon.context.get(key)
+            if breaks is not None:
+                self.clause_ends += [m.start() for m in breaks.finditer(self.text)]
+        self.clause_ends.sort()
+
+    def _spans(self, key: str) -> list[tuple[int, int]]:
+        regex = self.lexicon.context.get(key)
+        return [(m.start(), m.end()) for m in regex.finditer(self.text)] if regex is not None else []
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        before = max([e for e in self.sentence_ends if e <= start], default=0)
+        after = min([e for e in self.sentence_ends if e > end], default=len(self.text))
+        return before, after
+
+    def clause_start(self, start: int) -> int:
+        return max([e for e in self.clause_ends if e <= start], default=0)
+
+    def cues(self, key: str, start: int, end: int) -> list[tuple[int, int]]:
+        regex = self.lexicon.context.get(key)
+        if regex is None or start >= end:
+            return []
+        found = []
+        for m in regex.finditer(self.text, start, end):
+            if key in ("negation", "third_person", "hypothetical") and any(a <= m.start() < b for a, b in self.pseudo):
+                continue
+            found.append((m.start(), m.end()))
+        return found
+
+    def window_start(self, start: int) -> int:
+        """How far back a negation reaches: `window` characters (Chinese) or words (Spanish), inside the clause."""
+        clause = self.clause_start(start)
+        if self.lexicon.script == "han":
+            return max(clause, start - self.lexicon.window)
+        words = [m.start() for m in re.finditer(r"\w+", self.text[clause:start])]
+        return clause + (words[-self.lexicon.window] if len(words) >= self.lexicon.window else 0)
+
+    def negated(self, match: re.Match) -> bool:
+        start = match.start()
+        if self.cues("negation", self.window_start(start), start):
+            return True
+        for name, value in match.groupdict().items():
+            if name.startswith("gap") and value:
+                if self.cues("negation", match.start(name), match.end(name)):
+                    return True
+        return False
+
+    def not_a_report(self, start: int, end: int) -> bool:
+        """A hypothetical, a question about the sign, someone else's, or history (unless the sentence says now)."""
+        s_start, s_end = self.sentence(start, end)
+        if self.cues("hypothetical", s_start, start) or self.cues("question", s_start, s_end):
+            return True
+        last_now = max([b for _, b in self.cues("now", s_start, start)], default=-1)  # "last year ..., today ..."
+        third = [b for _, b in self.cues("third_person", s_start, start)]
+        if third and not self.cues("first_person", max(third), start):
+            return True
+        history = [a for a, _ in self.cues("history", s_start, start)]
+        if history and last_now < max(history):
+            return True
+        if self.cues("question_after", end, s_end) and not self.cues("first_person", s_start, start):
+            return True
+        return False
+
+    def resolved(self, end: int) -> bool:
+        s_start, s_end = self.sentence(end, end)
+        return bool(self.cues("resolution", end, s_end))
+
+    def too_short(self, match: re.Match, min_days: int) -> bool:
+        """A duration below min_days (half of it after "more than"); no duration named is not too short."""
+        days = self.days(match)
+        if days is None:
+            return False
+        if self.cues("comparative", max(0, match.start() - 4), match.end()):
+            min_days = min_days // 2
+        return days < min_days
+
+    def days(self, match: re.Match) -> float | None:
+        """The longest duration named in the match, in days (None when it names none)."""
+        text = match.group(0)
+        best = None
+        units = sorted(self.lexicon.units, key=len, reverse=True)
+        if not units:
+            return None
+        unit_re = "|".join(re.escape(u) for u in units)
+        words = sorted(self.lexicon.numbers, key=len, reverse=True)
+        num_re = "|".join([r"\d+(?:[.,]\d+)?"] + [re.escape(w) for w in words])
+        sep = r"\s*" if self.lexicon.script == "han" else r"\s+"
+        for m in re.finditer(f"((?:{num_re})+){sep}(?:個|个|de\\s+)?({unit_re})", text):
+            number = self._number(m.group(1))
+            days = number * self.lexicon.units[m.group(2)]
+            best = days if best is None else max(best, days)
+        if best is None:
+            for m in re.finditer(unit_re, text):
+                best = max(best or 0, self.lexicon.units[m.group(0)])
+        return best
+
+    def _number(self, text: str) -> float:
+        digits = re.findall(r"\d+(?:[.,]\d+)?", text)
+        if digits:
+            return float(digits[-1].replace(",", "."))
+        if text in self.lexicon.numbers:
+            return self.lexicon.numbers[text]
+        # Chinese compounds: 十二 = 12, 兩 = 2, 幾 = a few (3)
+        total, current = 0.0, 0.0
+        for char in text:
+            value = self.lexicon.numbers.get(char)
+            if value is None:
+                continue
+            if value == 10:
+                total += (current or 1) * 10
+                current = 0
+            else:
+                current = value
+        return total + current or 1.0
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def detect_in_language(text: str, language: str, previous: Iterable[str] = ()) -> Detection:
+    """The red flags of one message read with one lexicon (the English flags and levels)."""
+    lexicon = load_lexicon(language)
+    message = _Message(lexicon, text)
+    traps = [(m.start(), m.end()) for t in lexicon.traps for m in t.regex.finditer(message.text)]
+    status: dict[str, list[tuple[str, FlagSpan]]] = {}
+    for entry in lexicon.entries.values():
+        for pattern in entry.patterns:
+            for match in pattern.regex.finditer(message.text):
+                if match.end() == match.start():
+                    continue
+                span = FlagSpan(entry.id, match.group(0), match.start(), match.end())
+                if any(_overlaps((match.start(), match.end()), trap) for trap in traps):
+                    kind = "dismissed"
+                elif message.negated(match) or (entry.post_resolution and message.resolved(match.end())):
+                    kind = "negated"
+                elif message.not_a_report(match.start(), match.end()):
+                    kind = "informational"
+                elif entry.min_days is not None and message.too_short(match, entry.min_days):
+                    kind = "dismissed"
+                else:
+                    kind = "positive"
+                status.setdefault(entry.id, []).append((kind, span))
+    positive = {i for i, found in status.items() if any(k == "positive" for k, _ in found)}
+    known = positive | set(previous)
+    changed = True
+    while changed:  # composite flags: every group of `requires` has a positive member (this turn or earlier)
+        changed = False
+        for entry in lexicon.entries.values():
+            if entry.id in positive or not entry.requires:
+                continue
+            if all(any(member in known for member in group) for group in entry.requires):
+                positive.add(entry.id)
+                known.add(entry.id)
+                changed = True
+    detection = Detection()
+    flags = [i for i in positive if lexicon.entries[i].level is not None]
+    detection.flags = sorted(flags, key=lambda i: (level_rank(lexicon.entries[i].level), i))
+    detection.level = lexicon.entries[detection.flags[0]].level if detection.flags else None
+    detection.signals = sorted(i for i in positive if lexicon.entries[i].level is None)
+    for entry_id, found in status.items():
+        for kind, span in found:
+            if kind == "positive" and entry_id in detection.flags:
+                detection.spans.append(span)
+            elif kind == "negated" and entry_id not in positive:
+                detection.negated.append(span)
+            elif kind == "informational" and entry_id not in positive:
+                detection.informational.append(span)
+            elif kind == "dismissed" and entry_id not in positive:
+                detection.dismissed.append(span)
+    for flag_id in detection.flags:  # a composite flag's evidence: its members' spans, under its own id
+        if any(span.flag == flag_id for span in detection.spans):
+            continue
+        for group in lexicon.entries[flag_id].requires:
+            for member in group:
+                found = [span for kind, span in status.get(member, []) if kind == "positive"]
+                if found:
+                    detection.spans.append(FlagSpan(flag_id, found[0].text, found[0].start, found[0].end))
+                    break
+    return detection
+
+
+def merge_detections(first: Detection, second: Detection) -> Detection:
+    """Both readings of one message: every flag found by either, the most severe level."""
+    merged = Detection()
+    merged.flags = list(dict.fromkeys(first.flags + second.flags))
+    levels = [d.level for d in (first, second) if d.level]
+    merged.level = min(levels, key=level_rank) if levels else None
+    merged.flags.sort(key=lambda f: level_rank(_level_of(f)))
+    for name in ("spans", "negated", "informational", "dismissed"):
+        setattr(merged, name, getattr(first, name) + getattr(second, name))
+    merged.signals = list(dict.fromkeys(first.signals + second.signals))
+    return merged
+
+
+def _level_of(flag_id: str) -> str | None:
+    try:
+        return load_flag_file(RED_FLAGS_FILE).flag(flag_id).level
+    except KeyError:
+        return None
+
+
+def lexicons_for(text: str, language: str | None, detection: dict | None = None) -> list[str]:
+    """Which lexicons read a message: Chinese ones whenever it has Han characters (both scripts: people mix them
+    and a short message's script is a guess), Spanish unless the message is confidently English."""
+    chosen: list[str] = []
+    if HAN.search(text or ""):
+        first = language if language in ("zh-Hant", "zh-Hans") else "zh-Hant"
+        chosen += [first, "zh-Hans" if first == "zh-Hant" else "zh-Hant"]
+    confidence = float((detection or {}).get("confidence") or 0.0)
+    if language == "es" or not (language == "en" and confidence >= 0.6):
+        if re.search(r"[a-zA-Z\u00c0-\u024f]{2}", text or ""):
+            chosen.append("es")
+    return chosen
+
+
+def with_other_languages(english: Detection, text: str, language: str | None,
+                         detection: dict | None = None) -> Detection:
+    """The English detection plus what the message's language lexicons find (bot/nlp/red_flag_detector.py).
+    A lexicon that fails is logged and skipped: the English reading and the classifier still decide."""
+    result = english
+    if language is None:  # no LanguageDetector ran before this (a test, another pipeline): detect here
+        from bot.nlp.language_detector import detect_language
+
+        found = detect_language(text)
+        language, detection = found.language, found.to_dict()
+    readings: dict[str, Detection] = {}
+    for lexicon_language in lexicons_for(text, language, detection):
+        try:
+            readings[lexicon_language] = detect_in_language(text, lexicon_language)
+        except Exception:  # noqa: BLE001 - one broken lexicon must not stop triage in the others
+            logger.exception("red-flag lexicon %s failed on a message", lexicon_language)
+            continue
+        result = merge_detections(result, readings[lexicon_language])
+    own = readings.get(language or "")
+    if own is not None and english.flags:
+        result = _drop_english_misreadings(result, english, own, language or "")
+    return result
+
+
+def _drop_english_misreadings(result: Detection, english: Detection, own: Detection, language: str) -> Detection:
+    """In a message in another language, a flag that only the English patterns raised (spelling correction turns
+    "ciprofloxacino" into "ciprofloxacin") is dropped when the message's own lexicon saw the same sign and judged it
+    not a report: negated, asked about, someone else's, history or an idiom. Anything it did not see stays."""
+    lexicon = load_lexicon(language)
+    judged = {s.flag for s in own.negated + own.informational + own.dismissed}
+    dropped = []
+    for flag in english.flags:
+        if flag in own.flags or flag not in lexicon.entries:
+            continue
+        members = {m for group in lexicon.entries[flag].requires for m in group}
+        if flag in judged or (members and judged & members and not (set(own.signals) & members)):
+            dropped.append(flag)
+    if not dropped:
+        return result
+    logger.info("English reading of a %s message dropped %s: its own lexicon judged them not a report",
+                language, dropped)
+    result.flags = [f for f in result.flags if f not in dropped]
+    result.spans = [s for s in result.spans if s.flag not in dropped]
+    result.level = _level_of(result.flags[0]) if result.flags else None
+    return result

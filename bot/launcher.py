@@ -214,13 +214,6 @@ class BotProcesses:
         return {s.name: s.process.pid for s in self.services if s.process is not None}
 
 
-def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None = None,
-              web_port: int | None = None, with_web: bool = True, env: dict[str, str] | None = None,
-              log_dir: Path | None = None) -> BotProcesses:
-    """Start the action server, the Rasa server (REST + socketio + configured channels) and the web app."""
-    from bot.runtime_config import plan_channels, write_runtime_files
-
-    env = dict(os.environ if env is None else env)
 def health_urls(rasa_port: int, action_port: int, web_port: int | None = None,
                 host: str = LOOPBACK) -> dict[str, str]:
     """The health URL of each part, by the short names `bot status --only` takes."""
@@ -247,6 +240,13 @@ def probe_status(rasa_port: int, action_port: int, web_port: int | None = None, 
     return {"status": "degraded" if degraded else "ready", "degraded": degraded, "services": parts}
 
 
+def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None = None,
+              web_port: int | None = None, with_web: bool = True, env: dict[str, str] | None = None,
+              log_dir: Path | None = None) -> BotProcesses:
+    """Start the action server, the Rasa server (REST + socketio + configured channels) and the web app."""
+    from bot.runtime_config import plan_channels, write_runtime_files
+
+    env = dict(os.environ if env is None else env)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     log_dir = log_dir or VAR_DIR / "logs"

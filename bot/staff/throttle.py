@@ -9,6 +9,7 @@ Two things are kept there:
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask, request
@@ -18,6 +19,7 @@ from limits import parse, parse_many
 
 from bot.settings import redis_url
 
+logger = logging.getLogger(__name__)
 DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
 MARKS_PER_WINDOW = 1000  # a ceiling only: marks are counted, never refused
 
@@ -27,7 +29,9 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_address, strategy="moving-window", headers_enabled=False)
+# If Redis goes away, each worker falls back to its own memory: still throttled, never unthrottled.
+limiter = Limiter(key_func=client_address, strategy="moving-window", headers_enabled=False,
+                  in_memory_fallback_enabled=True)
 
 
 def login_limit() -> str:
@@ -65,8 +69,17 @@ class FailureMarks:
         return ("staff-login-failures", str(user_id), self.address)
 
     def count(self, user_id: int) -> int:
-        _, remaining = limiter.limiter.get_window_stats(self.item, *self._keys(user_id))
+        """Failures from this address; if the store cannot be read, as many as it takes to count as suspect
+        (a locked account then refuses every address, as a plain lockout would)."""
+        try:
+            _, remaining = limiter.limiter.get_window_stats(self.item, *self._keys(user_id))
+        except Exception:  # noqa: BLE001 - Redis down: fail closed for locked accounts only
+            logger.warning("login failure marks unavailable (rate-limit store unreachable)", exc_info=True)
+            return MARKS_PER_WINDOW
         return MARKS_PER_WINDOW - remaining
 
     def add(self, user_id: int) -> None:
-        limiter.limiter.hit(self.item, *self._keys(user_id))
+        try:
+            limiter.limiter.hit(self.item, *self._keys(user_id))
+        except Exception:  # noqa: BLE001 - the failure still counts on the account itself
+            logger.warning("could not record a login failure mark (rate-limit store unreachable)", exc_info=True)

@@ -169,6 +169,16 @@ def test_two_web_workers_share_the_limit_and_the_marks_in_redis(staff_db, redis_
     assert attempt(visitor(second, "10.0.0.78"), "sam", PASSWORDS["sam"]).status_code == 302
 
 
+def test_with_redis_unreachable_logins_still_work_and_stay_throttled(staff_db, monkeypatch):
+    from bot.web.app import create_app
+
+    monkeypatch.setenv("CLINIC_REDIS_URL", f"redis://{LOOPBACK}:{free_port()}/0")  # nothing listens there
+    monkeypatch.setenv("CLINIC_STAFF_LOGIN_LIMIT", "3 per minute")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k"})
+    assert attempt(visitor(app, "10.0.0.8"), "sam", PASSWORDS["sam"]).status_code == 302
+    noisy = visitor(app, "10.0.0.9")
+    assert [attempt(noisy, "ada", "wrong-password").status_code for _ in range(4)] == [401, 401, 401, 429]
+
 def test_behind_a_proxy_the_forwarded_address_is_the_one_throttled(staff_db, monkeypatch):
     from bot.web.app import create_app
 

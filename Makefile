@@ -49,6 +49,10 @@ test-fast: build
 test-faults: build
 	$(PY) -m pytest -m faults
 
+.PHONY: test-security
+test-security: build system-deps
+	$(PY) -m pytest -m security
+
 lint: setup
 	$(PY) -m ruff check bot actions knowledge tests bench
 

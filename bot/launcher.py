@@ -249,6 +249,7 @@ def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None
     env = dict(os.environ if env is None else env)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("SANIC_HOST", LOOPBACK)  # rasa_sdk's action server binds SANIC_HOST, else 0.0.0.0 (docs/security.md)
     log_dir = log_dir or VAR_DIR / "logs"
     bot = BotProcesses(rasa_port=rasa_port or free_port(), action_port=action_port or free_port())
     plan = plan_channels(environ=env)
@@ -262,11 +263,12 @@ def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None
         "rasa server",
         [python, "-m", "bot.server", "run", "--model", str(model), "--interface", LOOPBACK,
          "--port", str(bot.rasa_port), "--endpoints", str(endpoints_file),
-         "--credentials", str(credentials_file), "--cors", "*"],
+         "--credentials", str(credentials_file)],  # cross-origin: CLINIC_ALLOWED_ORIGINS (bot/server/cors.py)
         f"http://{LOOPBACK}:{bot.rasa_port}/", log_dir / "rasa.log"))
     if with_web:
         bot.web_port = web_port or free_port()
         env["CLINIC_RASA_URL"] = bot.rasa_url
+        env.setdefault("CLINIC_ALLOWED_ORIGINS", f"http://{LOOPBACK}:{bot.web_port},http://localhost:{bot.web_port}")
         bot.services.append(Service(
             "website and staff console",
             [python, "-m", "bot.web", "--host", LOOPBACK, "--port", str(bot.web_port)],

@@ -13,6 +13,7 @@ AREAS = [
     "bot.staff.alerts_views",         # the live alert stream of urgent escalations (no page of its own)
     "bot.staff.analytics_views",      # charts
     "bot.staff.labels_views",         # misunderstood messages, labels, NLU export
+    "bot.staff.cards",                # answer cards: clinical review status, sentences and their sources
     "bot.staff.privacy_views",        # export, erasure, audit log (admin)
     "bot.staff.accounts_views",       # staff accounts (admin)
 ]

@@ -62,6 +62,9 @@ def channel_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelBot
         TELEGRAM_MESSAGE_LIMIT=str(TELEGRAM_LIMIT),
         TWILIO_MESSAGE_LIMIT=str(TWILIO_LIMIT),
         CLINIC_SENDER_RATE_LIMIT=f"{SENDER_RATE_LIMIT}/minute",
+        # Every test connects from 127.0.0.1: new widget sessions per address are limited far above what the
+        # tests open (the limiter itself: tests/channels/test_limits.py).
+        CLINIC_SOCKET_SESSION_RATE_LIMIT="1000/minute",
         CLINIC_SEND_MAX_WAIT="3",  # a fake platform's retry_after above this is not waited for
         # These tests are about the channels, not the action timeout: on a loaded 2-core CI machine the first
         # answers can take longer than the production default of 5 s.

@@ -24,7 +24,7 @@ from bot.escalations import Escalation
 from bot.launcher import LOOPBACK, free_port
 from bot.paths import PROJECT_ROOT
 from bot.staff.auth import create_user
-from tests.rest import new_sender, say
+from tests.rest import new_sender, rest_conversation, say
 
 pytestmark = pytest.mark.browser
 
@@ -130,6 +130,7 @@ def test_red_flag_message_to_contacted_escalation_with_the_real_bot(running_bot,
     username, password = add_staff_user(e2e_database_url)
     sender = new_sender("browser-staff")
     assert say(running_bot.rasa_url, sender, RED_FLAG), "the bot did not answer the red-flag message"
+    sender = rest_conversation(sender)  # the conversation as the log and the console name it
     if not wait_for_escalation(e2e_database_url, sender):
         # The escalation action wrote no record: insert one so the console's side is still exercised.
         with capsys.disabled():

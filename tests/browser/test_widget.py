@@ -91,7 +91,7 @@ def test_widget_answers_follows_up_survives_a_reload_and_highlights_red_flags(
     assert colour != "rgb(221, 227, 232)"  # not the plain bubble border
     page.screenshot(path=str(OUTPUT / "widget-red-flag.png"), full_page=True)
 
-    said = user_texts(e2e_database_url, session_id)
+    said = user_texts(e2e_database_url, "web:" + session_id.rsplit(".", 1)[0])  # id = "<token>.<signature>"
     assert said[0] == "do heel lifts help?"
     assert said[-1].startswith("I heard a loud pop"), "after the reload: same conversation"
     assert not [e for e in console_errors if "favicon" not in e], console_errors

@@ -1,12 +1,12 @@
 """Telegram, WhatsApp (Twilio and Meta), website and REST against the real bot, over HTTP on loopback.
 
-Webhook requests are what the platforms send; the bot's replies arrive at fake platform APIs (fakes.py).
+Webhook requests are what the platforms send (tests/channels/webhooks.py); the bot's replies arrive at fake
+platform APIs (fakes.py).
 """
 from __future__ import annotations
 
 import json
 import random
-import uuid
 
 import pytest
 import requests
@@ -15,93 +15,26 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from bot.channels.whatsapp_cloud import signature_for
-from tests.channels.conftest import PUBLIC_HOST, TELEGRAM_LIMIT, TWILIO_LIMIT
+from tests.channels.conftest import PUBLIC_HOST, SENDER_RATE_LIMIT, TELEGRAM_LIMIT, TWILIO_LIMIT
+from tests.channels.webhooks import (
+    TIMEOUT,
+    meta_notification,
+    new_chat_id,
+    new_whatsapp_number,
+    post_telegram,
+    post_twilio,
+    telegram_sent_to,
+    telegram_update,
+    twilio_bodies,
+    twilio_conversation,
+    twilio_form,
+    user_events,
+    wait_events,
+    wait_telegram,
+)
 from tests.rest import new_sender, say
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 60
-
-
-# ---- helpers -------------------------------------------------------------------------------------------
-
-def telegram_update(chat_id: int, **content) -> dict:
-    update_id = random.randint(1, 10**9)
-    chat = {"id": chat_id, "first_name": "Sam", "type": "private"}
-    user = {"id": chat_id, "is_bot": False, "first_name": "Sam"}
-    if "callback_data" in content:
-        return {"update_id": update_id, "callback_query": {
-            "id": str(update_id), "from": user, "chat_instance": "1", "data": content["callback_data"],
-            "message": {"message_id": 1, "date": 1700000000, "chat": chat, "text": "..."}}}
-    kind = content.pop("kind", "message")
-    return {"update_id": update_id, kind: {"message_id": update_id % 1000, "date": 1700000000,
-                                           "chat": chat, "from": user, **content}}
-
-
-def post_telegram(channel_bot, update: dict, secret: str | None = "default") -> requests.Response:
-    headers = {}
-    if secret is not None:
-        token = channel_bot.env["TELEGRAM_SECRET_TOKEN"] if secret == "default" else secret
-        headers["X-Telegram-Bot-Api-Secret-Token"] = token
-    return requests.post(f"{channel_bot.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers,
-                         timeout=TIMEOUT)
-
-
-def telegram_sent_to(channel_bot, chat_id: int) -> list[dict]:
-    calls = channel_bot.telegram.calls("/sendMessage")
-    return [r.json for r in calls if r.json.get("chat_id") == str(chat_id)]
-
-
-def wait_telegram(channel_bot, chat_id: int, count: int, containing: str = "") -> list[dict]:
-    """All messages sent to the chat, once `count` have arrived and (if given) one after the first
-    `count - 1` contains `containing`."""
-    def ready(_):
-        sent = telegram_sent_to(channel_bot, chat_id)
-        if len(sent) < count or (containing and not any(containing in m["text"] for m in sent[count - 1:])):
-            return None
-        return sent
-    return channel_bot.telegram.wait_for(ready, TIMEOUT)
-
-
-def twilio_form(sender: str, body: str) -> dict[str, str]:
-    return {"SmsMessageSid": "SM" + uuid.uuid4().hex, "MessageSid": "SM" + uuid.uuid4().hex, "NumMedia": "0",
-            "AccountSid": "AC00000000000000000000000000000001", "From": sender,
-            "To": "whatsapp:+14155238886", "Body": body, "ProfileName": "Sam", "WaId": sender.split("+")[-1]}
-
-
-def post_twilio(channel_bot, form: dict[str, str], signature: str | None = "valid") -> requests.Response:
-    headers = {}
-    if signature == "valid":
-        validator = RequestValidator(channel_bot.env["TWILIO_AUTH_TOKEN"])
-        public_url = channel_bot.env["TWILIO_WEBHOOK_URL"]
-        headers["X-Twilio-Signature"] = validator.compute_signature(public_url, form)
-    elif signature is not None:
-        headers["X-Twilio-Signature"] = signature
-    return requests.post(f"{channel_bot.rasa_url}/webhooks/twilio/webhook", data=form, headers=headers,
-                         timeout=TIMEOUT)
-
-
-def twilio_bodies(channel_bot, sender: str) -> list[str]:
-    return [r.form["Body"] for r in channel_bot.twilio.calls("/Messages.json") if r.form.get("To") == sender]
-
-
-def user_events(database_url: str, sender: str) -> list[dict]:
-    with create_engine(database_url).connect() as connection:
-        rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
-                                       "ORDER BY id"), {"s": sender}).fetchall()
-    return [json.loads(row.data) for row in rows]
-
-
-def twilio_conversation(sender: str) -> str:
-    """'whatsapp:+447700912345' (Twilio's From) -> the conversation id 'twilio:+447700912345'."""
-    return "twilio:" + sender.removeprefix("whatsapp:")
-
-
-def new_chat_id() -> int:
-    return random.randint(10**8, 10**9)
-
-
-def new_whatsapp_number() -> str:
-    return f"whatsapp:+4477009{random.randint(10000, 99999)}"
 
 
 # ---- Telegram ------------------------------------------------------------------------------------------
@@ -199,7 +132,7 @@ def test_twilio_answer_with_numbered_options_and_a_numbered_reply(channel_bot):
     number = len(options)  # choose the last option by its number; its title must not reach the NLU
     assert post_twilio(channel_bot, twilio_form(sender, str(number))).status_code == 200
     channel_bot.twilio.wait_for(lambda _: len(twilio_bodies(channel_bot, sender)) > count, TIMEOUT)
-    events = user_events(channel_bot.database_url, twilio_conversation(sender))
+    events = wait_events(channel_bot.database_url, twilio_conversation(sender), 2)
     assert events[-1]["text"].startswith("/"), "the reply '2' must be mapped to the option's payload"
     assert all(event["input_channel"] == "twilio" for event in events)
     sent = channel_bot.twilio.calls("/Messages.json")[-1]
@@ -218,16 +151,6 @@ def test_meta_verification_handshake(channel_bot):
     assert requests.get(url, params=wrong, timeout=TIMEOUT).status_code == 403
 
 
-def meta_notification(sender: str, body: str) -> bytes:
-    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
-        "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "109876543210"},
-            "contacts": [{"profile": {"name": "Sam"}, "wa_id": sender}],
-            "messages": [{"from": sender, "id": "wamid." + uuid.uuid4().hex, "timestamp": "1700000000",
-                          "type": "text", "text": {"body": body}}]}}]}]}).encode()
-
-
 def test_meta_rejects_unsigned_and_answers_signed_notifications(channel_bot):
     sender = f"4477009{random.randint(10000, 99999)}"
     url = f"{channel_bot.rasa_url}/webhooks/whatsapp/webhook"
@@ -239,12 +162,14 @@ def test_meta_rejects_unsigned_and_answers_signed_notifications(channel_bot):
     signed = dict(headers, **{"X-Hub-Signature-256": signature_for("fake-app-secret", body)})
     assert requests.post(url, data=body, headers=signed, timeout=TIMEOUT).status_code == 200
     sent = channel_bot.graph.wait_for(
-        lambda requests_: [r.json for r in requests_ if r.json.get("to") == sender], TIMEOUT)
+        lambda requests_: "Sources:" in json.dumps([r.json for r in requests_ if r.json.get("to") == sender])
+        and [r.json for r in requests_ if r.json.get("to") == sender], TIMEOUT)
     assert sent[0]["messaging_product"] == "whatsapp"
     text_out = json.dumps(sent)
     assert "Sources:" in text_out
     assert all(r.headers["Authorization"] == "Bearer fake-graph-token" for r in channel_bot.graph.calls())
-    assert [e["input_channel"] for e in user_events(channel_bot.database_url, f"whatsapp:+{sender}")] == ["whatsapp"]
+    assert [e["input_channel"] for e in wait_events(channel_bot.database_url, f"whatsapp:+{sender}", 1)] == [
+        "whatsapp"]
 
 
 # ---- the conversation log names each channel ------------------------------------------------------------
@@ -278,7 +203,63 @@ def test_conversation_log_records_the_channel_of_every_user_message(channel_bot)
     channel_bot.twilio.wait_for(lambda _: twilio_bodies(channel_bot, number), TIMEOUT)
     web = "web:" + confirmed[0].rsplit(".", 1)[0]  # the session id is "<token>.<signature>"
     conversations = (f"telegram:{chat_id}", twilio_conversation(number), f"rest:{rest_sender}", web)
-    channels = {conversation: {e["input_channel"] for e in user_events(channel_bot.database_url, conversation)}
+    channels = {conversation: {e["input_channel"] for e in wait_events(channel_bot.database_url, conversation, 1)}
                 for conversation in conversations}
     assert channels == {conversations[0]: {"telegram"}, conversations[1]: {"twilio"},
                         conversations[2]: {"rest"}, conversations[3]: {"socketio"}}
+
+
+# ---- limits and retries -------------------------------------------------------------------------------------
+
+def test_a_sender_over_the_rate_limit_is_told_once_and_not_processed(channel_bot):
+    chat_id = new_chat_id()
+    for number in range(SENDER_RATE_LIMIT + 4):
+        assert post_telegram(channel_bot, telegram_update(chat_id, text=f"hello {number}")).status_code == 200
+    notices = channel_bot.telegram.wait_for(
+        lambda _: [m for m in telegram_sent_to(channel_bot, chat_id) if "faster than I can answer" in m["text"]],
+        TIMEOUT)
+    assert len(notices) == 1, "told once, not once per skipped message"
+    assert "999" in notices[0]["text"], "the notice says whom to call if it is urgent"
+    wait_events(channel_bot.database_url, f"telegram:{chat_id}", SENDER_RATE_LIMIT)
+    texts = [e["text"] for e in user_events(channel_bot.database_url, f"telegram:{chat_id}")]
+    assert texts == [f"hello {number}" for number in range(SENDER_RATE_LIMIT)], "in order, the first ones only"
+
+
+def test_telegram_429_then_200_still_delivers_the_answer(channel_bot):
+    chat_id = new_chat_id()
+    api = channel_bot.telegram
+    api.fail_next(f"{channel_bot.env['TELEGRAM_TOKEN']}/sendMessage", api.too_many_requests(retry_after=1))
+    assert post_telegram(channel_bot, telegram_update(chat_id, text="do heel lifts help?")).status_code == 200
+    sent = wait_telegram(channel_bot, chat_id, 1, containing="Sources:")
+    refused = [r for r in api.calls("/sendMessage") if r.status == 429]
+    assert refused and refused[-1].json["chat_id"] == str(chat_id)
+    assert sent[0]["text"] == refused[-1].json["text"], "the refused message was sent again, first"
+
+
+def test_twilio_status_callbacks_are_recorded_and_unsigned_ones_refused(channel_bot):
+    sender = new_whatsapp_number()
+    post_twilio(channel_bot, twilio_form(sender, "hi"))
+    channel_bot.twilio.wait_for(lambda _: twilio_bodies(channel_bot, sender), TIMEOUT)
+    sent = [r for r in channel_bot.twilio.calls("/Messages.json") if r.form.get("To") == sender]
+    assert sent[0].form["StatusCallback"] == f"{PUBLIC_HOST}/webhooks/twilio/status"
+    sid = recorded_sid(channel_bot, twilio_conversation(sender))
+    status_url = f"{channel_bot.rasa_url}/webhooks/twilio/status"
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "63016"}
+    assert requests.post(status_url, data=form, timeout=TIMEOUT).status_code == 403
+    signature = RequestValidator(channel_bot.env["TWILIO_AUTH_TOKEN"]).compute_signature(
+        f"{PUBLIC_HOST}/webhooks/twilio/status", form)
+    answer = requests.post(status_url, data=form, headers={"X-Twilio-Signature": signature}, timeout=TIMEOUT)
+    assert answer.status_code == 204
+    with create_engine(channel_bot.database_url).connect() as connection:
+        row = connection.execute(text("SELECT conversation_id, status, error FROM channel_messages "
+                                      "WHERE platform_message_id = :s"), {"s": sid}).one()
+    assert tuple(row) == (twilio_conversation(sender), "undelivered", "Twilio error 63016")
+
+
+def recorded_sid(channel_bot, conversation: str) -> str:
+    """The Twilio sid of the first message the bot recorded as sent in the conversation."""
+    with create_engine(channel_bot.database_url).connect() as connection:
+        sid = connection.execute(text("SELECT platform_message_id FROM channel_messages WHERE conversation_id = :c "
+                                      "AND status = 'sent' ORDER BY id LIMIT 1"), {"c": conversation}).scalar()
+    assert sid and sid.startswith("SM"), f"no sent message recorded for {conversation}"
+    return sid

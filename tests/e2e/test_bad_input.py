@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.rest import new_sender, reply_text, say
+from tests.rest import new_sender, reply_text, rest_conversation, say
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def test_bad_input_gets_a_reply_and_is_logged(running_bot, e2e_database_url, nam
     engine = create_engine(e2e_database_url)
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"),
-                                  {"s": sender}).fetchall()
+                                  {"s": rest_conversation(sender)}).fetchall()
     assert len(rows) == 2, "both user messages are in the conversation log"
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.rest import new_sender, reply_text, say
+from tests.rest import new_sender, reply_text, rest_conversation, say
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ def test_events_are_written_to_the_sql_log(running_bot, e2e_database_url):
     with engine.connect() as connection:
         rows = connection.execute(
             text("SELECT type_name, intent_name, action_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-            {"s": sender},
+            {"s": rest_conversation(sender)},
         ).fetchall()
     types = [row.type_name for row in rows]
     assert "user" in types and "bot" in types

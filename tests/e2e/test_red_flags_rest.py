@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from bot.clinic_profile import clinic_profile
 from bot.triage.advice import level_advice
 from tests.red_flags.suite import load_suite
-from tests.rest import new_sender, reply_text, say
+from tests.rest import new_sender, reply_text, rest_conversation, say
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def escalation_rows(database_url: str, sender: str) -> list:
         return connection.execute(
             text("SELECT level, flags, message, status FROM escalations"
                  " WHERE conversation_id = :s ORDER BY id"),
-            {"s": sender},
+            {"s": rest_conversation(sender)},
         ).fetchall()
 
 

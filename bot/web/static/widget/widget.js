@@ -261,7 +261,14 @@
       socket.emit("session_request", { session_id: state.sessionId });
     });
     socket.on("session_confirm", function (sessionId) {
+      // The server makes and signs every session id; it confirms the stored one when it can continue it.
       var id = typeof sessionId === "string" ? sessionId : sessionId && sessionId.session_id;
+      if (state.sessionId && state.sessionId !== id && state.messages.length) {
+        // A new session instead of ours (an id from before an upgrade, or one the server no longer accepts):
+        // the old transcript belongs to a conversation this browser cannot continue.
+        state.messages = [];
+        renderAll();
+      }
       state.sessionId = id;
       saveState();
       sessionReady = true;
@@ -275,6 +282,12 @@
     });
     socket.on("bot_uttered", function (message) {
       showTyping(false);
+      if (message.metadata && message.metadata.error === "session") {
+        // our session was refused: show why, and ask for a new one (the next message goes there)
+        state.sessionId = null;
+        sessionReady = false;
+        socket.emit("session_request", { session_id: null });
+      }
       addMessage({ from: "bot", text: message.text || "", quick_replies: message.quick_replies || [],
                    metadata: message.metadata || {} });
     });

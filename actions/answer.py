@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.followup import severity_in_context, topic_in_context
 from actions.render import send_answer
 from bot.topics import card_for_intent, intent_for_card
 from knowledge.answers import answer_for_topic, more_for_topic, topic_question
@@ -47,14 +48,14 @@ class ActionAnswerTopic(Action):
         return "action_answer_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        topic = card_for_intent(tracker.get_intent_of_latest_message())
+        topic = topic_in_context(tracker, card_for_intent(tracker.get_intent_of_latest_message()))
         if topic is None:
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
         answer = answer_for_topic(
             topic,
             tendinopathy_type=tracker.get_slot("tendinopathy_type"),
-            severity=latest_entity(tracker, "severity") or tracker.get_slot("severity"),
+            severity=severity_in_context(tracker),
         )
         also = second_topic(tracker, topic)
         extra = [(f"Also: {topic_question(also)}", f"/{intent_for_card(also)}")] if also else []
@@ -92,6 +93,7 @@ class ActionAnswerFollowup(Action):
             # "insertional vs midportion?" compares the types; "what about insertional?" out of the blue asks
             # about the type itself: both are the types card, not a variant of the last answer.
             topic = TYPES_CARD
+        topic = topic_in_context(tracker, topic) if topic else None
         if not topic:
             dispatcher.utter_message(text="Could you tell me what you'd like to know about? For example: "
                                           "heel lifts, exercises, or how long recovery takes.")
@@ -99,7 +101,7 @@ class ActionAnswerFollowup(Action):
         answer = answer_for_topic(
             topic,
             tendinopathy_type=latest_entity(tracker, "tendinopathy_type") or tracker.get_slot("tendinopathy_type"),
-            severity=latest_entity(tracker, "severity") or tracker.get_slot("severity"),
+            severity=severity_in_context(tracker),
         )
         send_answer(dispatcher, answer, preface=escalation_reminder(tracker))
         return [SlotSet("last_topic", topic)]

@@ -13,6 +13,10 @@ started and asked over REST; the reply is scored on
 - follow-ups: first message, then the follow-up in the same conversation; the follow-up's reply must be the
   expected card (one of them, when a list) with the listed facts.
 
+When the bot asks instead of guessing (the key signs and "is any of these happening to you now?", when only the
+classifier suspected a red flag), the script answers as the writer would: "yes" (the /affirm button) for a red
+flag, "no" (/deny) otherwise, and scores the two replies together; the report counts how often it asked.
+
 Run: .venv/bin/python bench/field_eval.py [--report reports/field/REPORT.md]   (needs models/clinic.tar.gz)
 """
 from __future__ import annotations
@@ -39,13 +43,14 @@ from bench.heldout_eval import (  # noqa: E402
     normalise,
 )
 from bot.build import MODEL_FILE  # noqa: E402
+from bot.devtools.rest import new_sender, reply_text, say  # noqa: E402
 from bot.launcher import BotProcesses, start_bot  # noqa: E402
-from tests.rest import new_sender, reply_text, say  # noqa: E402
 
 FIELD = PROJECT_ROOT / "bench" / "field" / "messages.yml"
 REPORT = PROJECT_ROOT / "reports" / "field" / "REPORT.md"
 CLARIFY = "what you'd like to know"       # actions/answer.py's "Could you tell me what you'd like to know about?"
 RANK = {"none": 0, "soon": 1, "same_day": 2, "emergency": 3}
+CHECK_QUESTION = "Is any of these happening to you now?"  # domain/red_flag_check.yml, utter_red_flag_check
 
 
 def field_texts(data: dict) -> list[str]:
@@ -89,19 +94,28 @@ def score_message(case: dict, answer: str, markers: dict[str, str], cards: dict)
            "under": RANK[got] < RANK[expected],
            "clarify": CLARIFY in answer.lower() and card is not None}
     row["ok"] = got == expected and right_card and not row["clarify"]
+    row["asked"] = CHECK_QUESTION in answer
     return row
+
+
+def converse(bot: BotProcesses, sender: str, text: str, red_flag: bool) -> str:
+    """The bot's reply to the message; when it asks about the key signs, also its reply to the writer's answer."""
+    answer = reply_text(say(bot.rasa_url, sender, text))
+    if CHECK_QUESTION in answer:
+        answer += "\n" + reply_text(say(bot.rasa_url, sender, "/affirm" if red_flag else "/deny"))
+    return answer
 
 
 def evaluate(bot: BotProcesses, data: dict) -> tuple[list[dict], list[dict]]:
     markers, cards = escalation_markers(), load_cards()
     rows, follow_rows = [], []
     for case in data["messages"]:
-        answer = reply_text(say(bot.rasa_url, new_sender("field"), case["text"]))
+        answer = converse(bot, new_sender("field"), case["text"], case["kind"] == "red_flag")
         rows.append(score_message(case, answer, markers, cards))
     for case in data["followups"]:
         sender = new_sender("field-fu")
-        first = reply_text(say(bot.rasa_url, sender, case["first"]))
-        answer = reply_text(say(bot.rasa_url, sender, case["followup"]))
+        first = converse(bot, sender, case["first"], False)
+        answer = converse(bot, sender, case["followup"], False)
         ok, best = card_ok(answer, cards, case["card"], case.get("facts"))
         escalated = top_level(first + answer, markers) in ("same_day", "emergency")
         follow_rows.append({"id": case["id"], "first": case["first"], "followup": case["followup"],
@@ -136,6 +150,8 @@ def summary(rows: list[dict], follow_rows: list[dict]) -> list[str]:
         f"- 'what would you like to know?' on a message with a clear topic: "
         f"{sum(r['clarify'] for r in rows)}",
         f"- every check passed (level, card, no clarify): {_rate(sum(r['ok'] for r in rows), len(rows))}",
+        f"- asked about the key signs (classifier alone; answered yes for red flags, no otherwise): "
+        f"{sum(r['asked'] for r in rows)} ({sum(r['asked'] for r in red)} red flags)",
     ]
     by_kind = Counter((r["kind"], r["ok"]) for r in rows)
     for kind in ("answer", "booking", "red_flag"):

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 RED_FLAGS_PROPERTY = "red_flags"
 FALLBACK_INTENT = "nlu_fallback"
+CHECK_ENTITY = "red_flag_check"  # domain/red_flag_check.yml: ask the key signs instead of escalating
 
 
 def _top_classifier_intent(message: Message) -> tuple[str | None, float]:
@@ -64,6 +65,11 @@ class RedFlagDetector(GraphComponent):
             # backup for what the patterns miss without sending a worried runner to urgent care for nothing.
             "classifier_sure_confidence": 0.7,
             "classifier_unsure_level": "soon",
+            # "ask": a sure classifier alone does not send same-day advice; the message gets the entity
+            # red_flag_check and the bot shows the key signs and asks yes/no (data/rules/red_flag_check.yml).
+            # "escalate": the old behaviour, same_day advice at once. On the field set 2 of 132 messages that
+            # needed at most a booking got same-day advice this way (reports/field/BASELINE.md).
+            "classifier_mode": "ask",
             "veto_on_negation": True,        # negated-only mentions cancel the classifier's red_flag
             "veto_on_non_report": True,      # so do questions, third person, history, idioms (Detection.non_report)
         }
@@ -118,6 +124,10 @@ class RedFlagDetector(GraphComponent):
             self._veto(message)
             logger.info("classifier red_flag vetoed: no report, only %s",
                         sorted({s.flag for s in detection.informational + detection.dismissed}))
+        elif classifier_red_flag and self.config["classifier_mode"] == "ask" \
+                and top_confidence >= self.config["classifier_sure_confidence"]:
+            result.update(level=None, flags=[], check=True, source="classifier_check")
+            self._ask(message)
         elif classifier_red_flag:
             sure = top_confidence >= self.config["classifier_sure_confidence"]
             level = self.config["classifier_level"] if sure else self.config["classifier_unsure_level"]
@@ -153,6 +163,19 @@ class RedFlagDetector(GraphComponent):
         for entity, value in (("triage_level", result.get("level") or "same_day"), ("triage_flag", flags[0])):
             entities.append({"entity": entity, "value": value, "start": 0, "end": len(text),
                              "confidence_entity": 1.0, "extractor": type(self).__name__})
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    def _ask(self, message: Message) -> None:
+        """Classifier alone, sure: intent red_flag with the entity red_flag_check (ask the key signs first)."""
+        name = self.config["intent"]
+        intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(intent)] + ranking, add_to_output=True)
+        text = message.get(TEXT) or ""
+        entities = list(message.get(ENTITIES) or [])
+        entities.append({"entity": CHECK_ENTITY, "value": CLASSIFIER_FLAG, "start": 0, "end": len(text),
+                         "confidence_entity": 1.0, "extractor": type(self).__name__})
         message.set(ENTITIES, entities, add_to_output=True)
 
     def _veto(self, message: Message) -> None:

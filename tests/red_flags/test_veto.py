@@ -20,7 +20,7 @@ VETOED = [
     "I ran my first marathon three years ago and my achilles was fine",
 ]
 NOT_VETOED = [
-    "it's all gone wrong with my leg today",          # nothing found: the classifier alone escalates
+    "it's all gone wrong with my leg today",          # nothing found: the classifier alone asks about the signs
     "something weird happened to my foot, it feels floppy",
     "my heel lifts feel odd and I can't move my foot properly",   # a trap without a red-flag word is no evidence
 ]
@@ -43,10 +43,31 @@ def test_classifier_red_flag_is_vetoed_without_a_report(detector, text):
 
 
 @pytest.mark.parametrize("text", NOT_VETOED)
-def test_classifier_red_flag_still_escalates_without_evidence(detector, text):
+def test_classifier_red_flag_without_evidence_asks_about_the_signs(detector, text):
+    """Ask instead of guess (docs/triage.md): intent red_flag with the entity red_flag_check, no level yet."""
     message = detector.process([_message(text)])[0]
     assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
-    assert message.get("red_flags")["flags"] == ["classifier"]
+    assert message.get("red_flags")["check"] is True and message.get("red_flags")["level"] is None
+    assert [e["entity"] for e in message.get("entities")] == ["red_flag_check"]
+    assert message.get("intent_ranking")[1]["name"] == "ask_symptoms"  # the question, answered after "no"
+
+
+@pytest.mark.parametrize("text", NOT_VETOED)
+def test_classifier_red_flag_still_escalates_without_evidence_in_escalate_mode(text):
+    from bot.nlp.red_flag_detector import RedFlagDetector
+
+    detector = RedFlagDetector({**RedFlagDetector.get_default_config(), "classifier_mode": "escalate"})
+    message = detector.process([_message(text)])[0]
+    assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert message.get("red_flags")["flags"] == ["classifier"] and message.get("red_flags")["level"] == "same_day"
+
+
+def test_an_unsure_classifier_alone_still_books(detector):
+    message = _message(NOT_VETOED[0])
+    message.set("intent_ranking", [{"name": "red_flag", "confidence": 0.55},
+                                   {"name": "ask_symptoms", "confidence": 0.4}], add_to_output=True)
+    message = detector.process([message])[0]
+    assert message.get("red_flags")["level"] == "soon" and message.get("red_flags")["flags"] == ["classifier"]
 
 
 def test_a_positive_flag_is_never_vetoed(detector):

@@ -4,8 +4,9 @@ urgent advice that could not be delivered is marked on the conversation's escala
 An output channel sends through `DeliveryRecorder.deliver(...)`; a call that still fails after its retries is
 recorded and logged. Inside a webhook's turn it is not raised (`raise_failures = False`), so the rest of the
 turn (recording the escalation, the contact offer, the next message) still happens; elsewhere (a staff reply
-through bot/handoff, a direct call) the ChannelAPIError is raised after recording, so the caller can say so. After the turn the connector calls `report_undelivered(recorder)`: by then the
-action server has written the escalation, so the note lands on it.
+through bot/handoff, a direct call) the ChannelAPIError is raised after recording, so the caller can say so.
+After the turn the connector calls `report_undelivered(recorder)`: by then the action server has written the
+escalation, so the note lands on it.
 """
 from __future__ import annotations
 

@@ -58,10 +58,20 @@ _pruned_at = 0.0
 _prune_lock = threading.Lock()
 
 
-def _engine() -> Engine:
-    from bot.db import clinic_engine
+_created: set[str] = set()
 
-    return clinic_engine()
+
+def _engine() -> Engine:
+    """The clinic database, with these two tables created once per process (not a create_all per message)."""
+    from bot.db import engine_for
+    from bot.settings import database_url
+
+    url = database_url()
+    engine = engine_for(url)
+    if url not in _created:
+        Base.metadata.create_all(engine, tables=[WebhookDelivery.__table__, OutgoingMessage.__table__])
+        _created.add(url)
+    return engine
 
 
 def _insert_ignoring_duplicates(engine: Engine):

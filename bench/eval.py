@@ -11,6 +11,7 @@ STEPS = [
     ("answer-level facts over REST", ["-m", "bench.answer_eval"]),
     ("red-flag recall, false alarms and escalation latency", ["bench/red_flag_eval.py"]),
     ("held-out runner messages over REST (topics, red flags, negatives)", ["bench/heldout_eval.py"]),
+    ("sentence grounding of the answer cards", ["-m", "bench.grounding_report"]),
     ("field-style runner messages and follow-ups over REST (triage, cards)", ["bench/field_eval.py"]),
 ]
 
@@ -22,7 +23,7 @@ def main() -> int:
         result = subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT)
         failures += result.returncode != 0
     print("\nreports: reports/nlu/REPORT.md, reports/answers/REPORT.md, reports/red_flags/REPORT.md, "
-          "reports/heldout/REPORT.md, reports/field/REPORT.md")
+          "reports/heldout/REPORT.md, reports/field/REPORT.md, reports/grounding/REPORT.md")
     return 1 if failures else 0
 
 

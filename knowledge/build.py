@@ -26,9 +26,16 @@ from bot.topics import TOPIC_INTENTS
 from knowledge import models
 from knowledge.cards import CardSpec, Sentence, load_cards, text_of
 from knowledge.errors import GroundingError, KnowledgeError
-from knowledge.grounding import NormalisedText, QuoteMatch
+from knowledge.grounding import NormalisedText, QuoteMatch, normalise
 from knowledge.policy import POLICY_FILE, Policy, load_policies
-from knowledge.sentences import SentenceCheck, SentenceGrounder, default_grounder, load_threshold, pipeline_inputs
+from knowledge.sentences import (
+    SentenceCheck,
+    SentenceGrounder,
+    default_grounder,
+    load_threshold,
+    pipeline_inputs,
+    split_sentences,
+)
 from knowledge.sources import PassageSpan, SourceDoc, load_manifest, split_passages
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -88,9 +95,15 @@ def ground_sentences(card: CardSpec, policies: Mapping[str, Policy], grounder: S
     results = []
     for section, sentences in card.sections().items():
         for position, sentence in enumerate(sentences):
-            check = grounder.check(sentence.text, sentence_backing(card, sentence, policies))
+            backing = sentence_backing(card, sentence, policies)
+            check = grounder.check(sentence.text, backing)
             problem = None
-            if check.missing_quantities:
+            if sentence.policy and normalise(sentence.text) not in {
+                normalise(part) for text in backing for part in split_sentences(text)
+            }:
+                problem = ("is not the approved wording of the clinic policy it cites: copy a sentence of its "
+                           "`text` from knowledge/clinic_policy.yml word for word")
+            elif check.missing_quantities:
                 problem = f"states {', '.join(check.missing_quantities)}, which no linked quote states"
             elif check.missing_terms:
                 problem = f"names {', '.join(check.missing_terms)}, which no linked quote names"

@@ -31,6 +31,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     per_position: dict[int, list[float]] = field(default_factory=dict)  # message number (1-based) -> latencies
+    silent: int = 0  # answered 200 with no message at all
 
     @property
     def messages(self) -> int:
@@ -51,7 +52,8 @@ class LoadResult:
     def merge(self, other: LoadResult) -> LoadResult:
         """Two runs of the same kind as one (rates add up over the summed time)."""
         merged = LoadResult(self.label, self.concurrency, self.seconds + other.seconds,
-                            self.latencies + other.latencies, self.errors + other.errors)
+                            self.latencies + other.latencies, self.errors + other.errors,
+                            silent=self.silent + other.silent)
         for source in (self.per_position, other.per_position):
             for position, values in source.items():
                 merged.per_position.setdefault(position, []).extend(values)
@@ -105,6 +107,8 @@ async def _run(rasa_url: str, scripts: list[list[str]], concurrency: int, label:
                 result.per_position.setdefault(position, []).append(reply.seconds)
                 if reply.error:
                     result.errors.append(reply.error)
+                elif not reply.replies:
+                    result.silent += 1
                 progress.tick(bool(reply.error))
 
     async with aiohttp.ClientSession(connector=connector) as session:

@@ -37,7 +37,7 @@ class Reply:
 
 
 async def say_async(session, rasa_url: str, sender: str, message: str, timeout: float = 60) -> Reply:
-    """The aiohttp version of `say`, timed; a non-200 answer, no reply or a network error is an error."""
+    """The aiohttp version of `say`, timed; a non-200 answer or a network error is an error."""
     import aiohttp
 
     start = time.perf_counter()
@@ -48,8 +48,6 @@ async def say_async(session, rasa_url: str, sender: str, message: str, timeout: 
             seconds = time.perf_counter() - start
             if response.status != 200:
                 return Reply([], seconds, f"HTTP {response.status}")
-            if not body:
-                return Reply([], seconds, "no reply")
-            return Reply(body, seconds)
+            return Reply(body or [], seconds)  # an empty list is a valid answer (the bot chose to say nothing)
     except (aiohttp.ClientError, TimeoutError) as error:
         return Reply([], time.perf_counter() - start, f"{type(error).__name__}: {error}")

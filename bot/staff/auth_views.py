@@ -9,7 +9,7 @@ from flask_limiter.errors import RateLimitExceeded
 from bot.staff import audit
 from bot.staff.auth import authenticate, lockout_minutes, password_fingerprint
 from bot.staff.forms import LoginForm
-from bot.staff.throttle import FailureMarks, client_address, failed_login, limiter, login_limit
+from bot.staff.throttle import FailureMarks, client_address
 from bot.staff.web import db_session, engine, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -21,8 +21,8 @@ THROTTLED = "Too many failed logins from this address. Wait a few minutes, then 
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login)
 def login() -> Any:
+    """The form, and its check. POSTs are limited per address (throttle.limit_login, applied per app)."""
     if request.method == "GET":
         return render_template("staff/login.html", error="")
     form = LoginForm(request.form)

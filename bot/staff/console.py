@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from bot.staff import auth
 from bot.staff.auth import load_secret_key
 from bot.staff.blueprints import AREAS
-from bot.staff.throttle import init_limiter
+from bot.staff.throttle import init_limiter, limit_login
 from bot.staff.web import close_db_session, csrf, current_user, wants_json
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static",
@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
     init_limiter(app)
     auth.warm_up()  # the first unknown-name login must not be the one that also builds the dummy hash
     app.register_blueprint(bp)
+    limit_login(app)
 
 
 def trust_proxies(app: Flask) -> None:

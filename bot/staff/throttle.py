@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from limits import parse, parse_many
@@ -20,6 +20,7 @@ from limits import parse, parse_many
 from bot.settings import redis_url
 
 logger = logging.getLogger(__name__)
+EXTENSION = "staff_login_limiter"
 DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
 MARKS_PER_WINDOW = 1000  # a ceiling only: marks are counted, never refused
 
@@ -27,11 +28,6 @@ MARKS_PER_WINDOW = 1000  # a ceiling only: marks are counted, never refused
 def client_address() -> str:
     """The address the request came from (behind a proxy, configure the proxy to set it; see the docs)."""
     return request.remote_addr or "unknown"
-
-
-# If Redis goes away, each worker falls back to its own memory: still throttled, never unthrottled.
-limiter = Limiter(key_func=client_address, strategy="moving-window", headers_enabled=False,
-                  in_memory_fallback_enabled=True)
 
 
 def login_limit() -> str:
@@ -49,12 +45,29 @@ def failed_login(response: Response) -> bool:
     return response.status_code == 401
 
 
-def init_limiter(app: Flask) -> None:
-    """Storage from CLINIC_REDIS_URL (or memory); RATELIMIT_* values given in the app's config win."""
+def init_limiter(app: Flask) -> Limiter:
+    """A limiter for this app (its own state: apps never share counts or a dead-store flag), storage from
+    CLINIC_REDIS_URL (or memory); RATELIMIT_* values given in the app's config win. If Redis goes away, the
+    app falls back to its own memory: still throttled, never unthrottled."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url() or "memory://")
     app.config.setdefault("RATELIMIT_ENABLED", True)
     login_limit()  # a bad CLINIC_STAFF_LOGIN_LIMIT stops the start with a clear error (never fails open)
+    limiter = Limiter(key_func=client_address, strategy="moving-window", headers_enabled=False,
+                      in_memory_fallback_enabled=True)
     limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    return limiter
+
+
+def limit_login(app: Flask, endpoint: str = "staff.auth.login") -> None:
+    """Put the per-address limit on the login view (its POSTs; only failed ones count)."""
+    view = app.view_functions[endpoint]
+    app.view_functions[endpoint] = app.extensions[EXTENSION].limit(
+        login_limit, methods=["POST"], deduct_when=failed_login)(view)
+
+
+def app_limiter() -> Limiter:
+    return current_app.extensions[EXTENSION]
 
 
 class FailureMarks:
@@ -72,7 +85,7 @@ class FailureMarks:
         """Failures from this address; if the store cannot be read, as many as it takes to count as suspect
         (a locked account then refuses every address, as a plain lockout would)."""
         try:
-            _, remaining = limiter.limiter.get_window_stats(self.item, *self._keys(user_id))
+            _, remaining = app_limiter().limiter.get_window_stats(self.item, *self._keys(user_id))
         except Exception:  # noqa: BLE001 - Redis down: fail closed for locked accounts only
             logger.warning("login failure marks unavailable (rate-limit store unreachable)", exc_info=True)
             return MARKS_PER_WINDOW
@@ -80,6 +93,6 @@ class FailureMarks:
 
     def add(self, user_id: int) -> None:
         try:
-            limiter.limiter.hit(self.item, *self._keys(user_id))
+            app_limiter().limiter.hit(self.item, *self._keys(user_id))
         except Exception:  # noqa: BLE001 - the failure still counts on the account itself
             logger.warning("could not record a login failure mark (rate-limit store unreachable)", exc_info=True)

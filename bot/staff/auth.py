@@ -135,7 +135,7 @@ def authenticate(session: Session, username: str, password: str, marks: Marks | 
                 user.locked_until = now + timedelta(minutes=lockout_minutes())
             return LoginResult(None, "locked")
         return LoginResult(None, "invalid")
-    if not locked:  # a login past the lock (from a clean address) leaves the lock on for the others
+    if not locked:  # count afresh; a login through a lock (from a clean address) leaves it on for the others
         user.failed_logins, user.locked_until = 0, None
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):

@@ -12,7 +12,7 @@ STEPS = [
     ("red-flag recall, false alarms and escalation latency", ["bench/red_flag_eval.py"]),
     ("held-out runner messages over REST (topics, red flags, negatives)", ["bench/heldout_eval.py"]),
     ("sentence grounding of the answer cards", ["-m", "bench.grounding_report"]),
-    ("field-style runner messages and follow-ups over REST (triage, cards)", ["bench/field_eval.py"]),
+    ("field-style runner messages and follow-ups over REST (triage, cards)", ["-m", "bench.field_eval"]),
 ]
 
 

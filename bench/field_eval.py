@@ -17,7 +17,7 @@ When the bot asks instead of guessing (the key signs and "is any of these happen
 classifier suspected a red flag), the script answers as the writer would: "yes" (the /affirm button) for a red
 flag, "no" (/deny) otherwise, and scores the two replies together; the report counts how often it asked.
 
-Run: .venv/bin/python bench/field_eval.py [--report reports/field/REPORT.md]   (needs models/clinic.tar.gz)
+Run: .venv/bin/python -m bench.field_eval [--report reports/field/REPORT.md]   (needs models/clinic.tar.gz)
 """
 from __future__ import annotations
 

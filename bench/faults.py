@@ -20,8 +20,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 from bot.build import MODEL_FILE
+from bot.devtools.rest import new_sender, reply_text
 from bot.launcher import BotProcesses, Service, start_bot
-from tests.rest import new_sender, reply_text
 
 TOPIC_QUESTION = "do heel lifts help?"
 RED_FLAG_MESSAGE = "I heard a loud pop in my achilles and now I can't walk"

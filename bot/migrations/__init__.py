@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 MIGRATED_TABLES = frozenset({
     "escalations", "staff_users", "staff_summary_state", "conversation_summaries", "conversation_topics",
     "conversation_search", "staff_low_confidence_messages", "staff_reviews", "staff_tags",
-    "staff_message_labels", "staff_audit_log", "handoffs", "escalation_alerts",
+    "staff_message_labels", "staff_audit_log", "handoffs", "escalation_alerts", "answer_feedback",
 })
 
 _lock = threading.Lock()

@@ -5,6 +5,7 @@ from alembic import context
 from sqlalchemy import text
 
 import bot.escalations  # noqa: F401 - the escalations table on Base
+import bot.feedback  # noqa: F401 - the answer_feedback table on Base
 import bot.handoff.store  # noqa: F401 - the handoffs table on Base
 import bot.staff.alerts  # noqa: F401 - the escalation_alerts table on Base
 import bot.staff.models  # noqa: F401 - the console's tables on Base

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
+from bot import feedback
 from bot.staff.analytics import analytics_for
 from bot.staff.web import engine, refresh
 
@@ -18,4 +19,7 @@ def analytics() -> Any:
     days = request.args.get("days", "30")
     days_n = min(max(int(days), 1), 366) if days.isdigit() else 30
     numbers, svgs, age = analytics_for(engine(), days_n)
-    return render_template("staff/analytics.html", numbers=numbers, charts=svgs, age=age)
+    with engine().connect() as conn:
+        helpfulness = {"topics": feedback.helpfulness_by_topic(conn, days_n),
+                       "weeks": feedback.helpfulness_by_week(conn)}
+    return render_template("staff/analytics.html", numbers=numbers, charts=svgs, age=age, helpfulness=helpfulness)

@@ -54,6 +54,28 @@ def labels() -> Any:
                            intents=domain_intents())
 
 
+@bp.get("/labels/feedback.csv")
+@admin_required
+def feedback_export() -> Any:
+    """Visitors' ratings of answers (topic, sources, helpful), beside the misunderstood messages' labels."""
+    import csv
+    import io
+
+    from bot.feedback import all_feedback
+
+    with engine().begin() as conn:
+        rows = all_feedback(conn)
+        audit.record(conn, g.user.username, "export_feedback", None, f"{len(rows)} ratings")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["created_at", "conversation_id", "channel", "topic", "sources", "helpful"])
+    for row in rows:
+        writer.writerow([row["created_at"].isoformat() + "Z", row["conversation_id"], row["channel"] or "",
+                         row["topic"] or "", row["sources"], "yes" if row["helpful"] else "no"])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=answer_feedback.csv"})
+
+
 @bp.get("/labels/export.yml")
 @admin_required
 def labels_export() -> Any:

@@ -182,6 +182,8 @@ def transcript(conn: Connection, sender_id: str) -> list[dict[str, Any]]:
                 red_flag_level=red.get("level"), red_flags=list(red.get("flags") or []),
                 red_flags_negated=list(red.get("negated") or []),
                 channel=data.get("input_channel"), label=labels.get(row.id))
+            if item["intent"] in ("feedback_helpful", "feedback_unhelpful"):  # a 👍 / 👎 under an answer
+                item["feedback"] = "helpful" if item["intent"] == "feedback_helpful" else "not helpful"
         elif row.type_name == "bot":
             grounding = (data.get("metadata") or {}).get("grounding") or {}
             buttons = ((data.get("data") or {}).get("buttons") or [])

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from bot.feedback import AnswerFeedback
 from bot.handoff.store import Handoff
 from bot.staff import audit
 from bot.staff.auth import pseudonym
@@ -36,6 +37,7 @@ PERSONAL_TABLES = [
     (Tag.__table__, Tag.__table__.c.sender_id),
     (MessageLabel.__table__, MessageLabel.__table__.c.sender_id),
     (Handoff.__table__, Handoff.__table__.c.conversation_id),  # who handled it (staff messages are events)
+    (AnswerFeedback.__table__, AnswerFeedback.__table__.c.conversation_id),  # the visitor's ratings
 ]
 
 

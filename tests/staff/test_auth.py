@@ -14,7 +14,7 @@ from tests.staff.conftest import PASSWORDS, StaffClient, login
 PUBLIC = {"staff.auth.login", "staff.static"}
 ADMIN_ONLY = {"staff.privacy.export_person", "staff.privacy.erase_confirm", "staff.privacy.erase",
               "staff.privacy.audit_log", "staff.accounts.users", "staff.accounts.users_create",
-              "staff.accounts.users_update", "staff.labels.labels_export"}
+              "staff.accounts.users_update", "staff.labels.labels_export", "staff.labels.feedback_export"}
 ARGUMENTS = {"sender_id": "someone", "fmt": "json", "escalation_id": 1, "user_id": 1, "filename": "staff.css",
              "operation": "reply"}
 

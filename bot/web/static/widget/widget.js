@@ -183,6 +183,8 @@
         }
       }
       renderBotBody(bubble, message);
+      var grounding = (message.metadata || {}).grounding;
+      if (grounding && grounding.topic) { bubble.appendChild(feedbackButtons(message, grounding.topic)); }
     }
     item.appendChild(bubble);
     var replies = message.quick_replies || [];
@@ -296,6 +298,37 @@
       setStatus("offline", "Reconnecting…");
     });
     socket.on("connect_error", function () { setStatus("offline", "Cannot reach the assistant; retrying…"); });
+  }
+
+  function feedbackButtons(message, topic) {
+    // "Was this helpful? 👍 👎" under an answer: the rating goes to the bot as a payload (stored with the
+    // answer's topic and sources by actions/feedback.py), without a chat bubble of its own
+    var group = document.createElement("div");
+    group.className = "msg__feedback";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Was this answer helpful?");
+    var label = document.createElement("span");
+    label.textContent = message.rated ? "Thanks for your feedback." : "Was this helpful?";
+    group.appendChild(label);
+    if (message.rated) { return group; }
+    [["yes", "👍", "Yes, helpful", "/feedback_helpful"], ["no", "👎", "No, not helpful", "/feedback_unhelpful"]]
+      .forEach(function (choice) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "msg__rate msg__rate--" + choice[0];
+        button.textContent = choice[1];
+        button.setAttribute("aria-label", choice[2]);
+        button.addEventListener("click", function () {
+          message.rated = choice[0];
+          saveState();
+          label.textContent = "Thanks for your feedback.";
+          Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.remove(); });
+          var packet = { message: choice[3] + JSON.stringify({ feedback_topic: topic }), session_id: state.sessionId };
+          if (sessionReady && socket) { socket.emit("user_uttered", packet); } else { outbox.push(packet); connect(); }
+        });
+        group.appendChild(button);
+      });
+    return group;
   }
 
   function send(payload, shownText) {

@@ -313,6 +313,7 @@ def main() -> None:
         except (RuntimeError, OSError, TimeoutError, subprocess.CalledProcessError) as error:
             # the rest of the bench still runs; the report says what is missing and why
             report.add(f"{part.__name__}: not measured", [f"`{type(error).__name__}: {error}`"])
+    __import__("bench.faults").faults.add_fault_section(report)  # bench/faults.py: hung action server, restarts
     report.sections.insert(0, "\n".join(["## Targets", "", *targets(facts), ""]))
     print("\n" + report.sections[0])
     report.write()

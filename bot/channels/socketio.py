@@ -166,7 +166,7 @@ class ClinicSocketIOInput(SocketIOInput):
                            namespace=self.namespace)
 
         # These replace Rasa's handlers for the same events (python-socketio keeps one handler per event).
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None, *_: Any) -> None:  # an event may carry 0-n args
             wanted = data.get("session_id") if isinstance(data, dict) else None
             conversation = session_conversation(wanted) if wanted else None
             if conversation is not None:
@@ -184,7 +184,7 @@ class ClinicSocketIOInput(SocketIOInput):
             await enter(sid, conversation)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
                 await reply(sid, BAD_MESSAGE_REPLY, "bad_message")
                 return

@@ -53,6 +53,18 @@ def whatsapp_address(number: str) -> str:
     return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
 
 
+def not_a_form(request: Request) -> HTTPResponse | None:
+    """A clear 400 for a body Twilio would never send: not a UTF-8 form (Sanic would log a traceback parsing it)."""
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    try:
+        (request.body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        content_type = ""
+    if content_type != "application/x-www-form-urlencoded":
+        return response.text("expected a form (application/x-www-form-urlencoded, UTF-8)", status=400)
+    return None
+
+
 def status_callback_url(webhook_url: str) -> str:
     """Where Twilio posts delivery statuses: the webhook URL with /status instead of /webhook."""
     base = webhook_url.split("?")[0].rstrip("/")
@@ -171,9 +183,9 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
 
         @twilio_webhook.route("/webhook", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
-            too_large = oversized(request)
-            if too_large is not None:
-                return too_large
+            refused = oversized(request) or not_a_form(request)
+            if refused is not None:
+                return refused
             if not self.is_signed_by_twilio(request):
                 logger.warning("Twilio webhook: request with a missing or wrong %s rejected (the signed URL "
                                "must be TWILIO_WEBHOOK_URL=%s)", SIGNATURE_HEADER, self.webhook_url)
@@ -217,9 +229,9 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
         @twilio_webhook.route("/status", methods=["POST"])
         async def delivery_status(request: Request) -> HTTPResponse:
             """Twilio's StatusCallback for a message we sent: queued, sent, delivered, read, failed, ..."""
-            too_large = oversized(request)
-            if too_large is not None:
-                return too_large
+            refused = oversized(request) or not_a_form(request)
+            if refused is not None:
+                return refused
             if not self.is_signed_by_twilio(request, status_callback_url(self.webhook_url)):
                 return response.text("forbidden", status=403)
             sid, status = request.form.get("MessageSid"), request.form.get("MessageStatus")

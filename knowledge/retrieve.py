@@ -67,7 +67,33 @@ def stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def _lemma_table():  # -> spacy.lookups.Table | None
+    """The lemma lookup table of the project's own spaCy pipeline (build/spacy_pipeline: spaCy's English lookup
+    table with the domain's corrections, bot/nlp/lemma_overrides.json), or None when it is not built yet."""
+    from bot.paths import SPACY_PIPELINE_DIR
+
+    if not (SPACY_PIPELINE_DIR / "meta.json").is_file():
+        log.warning("spaCy pipeline %s missing (python -m bot spacy): retrieval folds words with its fallback "
+                    "suffix stripper", SPACY_PIPELINE_DIR)
+        return None
+    import spacy
+
+    nlp = spacy.load(SPACY_PIPELINE_DIR)
+    return nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+
 def stem(word: str) -> str:
+    """The word's lemma from the project's spaCy pipeline (ruptured/rupture -> rupture, calves -> calf,
+    icing -> ice, running -> run); the suffix stripper below only for words the table lacks (or no pipeline)."""
+    table = _lemma_table()
+    lemma = table.get(word) if table is not None else None
+    if lemma:
+        return lemma
+    return _strip_suffix(word)
+
+
+def _strip_suffix(word: str) -> str:
     """A small suffix stripper: running/runs -> run, stretches/stretching -> stretch, injuries -> injury."""
     if len(word) <= 3 or word.isdigit():
         return word

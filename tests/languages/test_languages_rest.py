@@ -1,0 +1,111 @@
+"""Languages end to end over REST (the real bot: NLU with LanguageDetector and RedFlagDetector, rules, the reply
+language generator, action server): every case of the three language suites gets the urgent advice of its level
+in its own language with the clinic's numbers, negatives get none; small talk and the contact form in each
+language; the language is in the logged parse data."""
+from __future__ import annotations
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from bot.nlp.reply_language import SUFFIXES, clinic_values
+from bot.paths import DOMAIN_DIR
+from bot.triage.advice import level_advice
+from bot.triage.multilingual import LEXICON_LANGUAGES
+from tests.languages.test_red_flags import SUITES
+from tests.rest import new_sender, reply_text, say
+
+pytestmark = pytest.mark.e2e
+LEVELS = ("emergency", "same_day", "soon")
+
+
+def _responses(language: str) -> dict:
+    suffix = SUFFIXES[language]
+    data = yaml.safe_load((DOMAIN_DIR / f"lang_{suffix}.yml").read_text(encoding="utf-8"))
+    return {name[: -len(suffix) - 1]: variations[0]["text"] for name, variations in data["responses"].items()}
+
+
+def _filled(template: str, language: str) -> str:
+    return template.format(**clinic_values(language))
+
+
+# The first line of each level's advice, per language: it appears only in an escalation.
+ADVICE_LINE = {lang: {lvl: _filled(_responses(lang)[f"utter_red_flag_{lvl}"], lang).splitlines()[0] for lvl in LEVELS}
+               for lang in LEXICON_LANGUAGES}
+ADVICE_LINE["en"] = {level: level_advice(level).splitlines()[0] for level in LEVELS}
+# One fact per level the visitor must read: the emergency number, the urgent care (the clinic's translation), booking.
+FACT = {lang: {"emergency": clinic_values(lang)["emergency_number"], "same_day": clinic_values(lang)["urgent_care"],
+               "soon": clinic_values(lang)["booking_url"]} for lang in (*LEXICON_LANGUAGES, "en")}
+CASES = [(language, case) for language, cases in SUITES.items() for case in cases]
+
+
+def test_the_advice_lines_tell_levels_and_languages_apart():
+    lines = [line for per_language in ADVICE_LINE.values() for line in per_language.values()]
+    assert len(set(lines)) == len(lines)
+    assert FACT["zh-Hant"]["same_day"] != FACT["en"]["same_day"]  # clinic.yml has the clinic's own translation
+
+
+@pytest.mark.parametrize("language,case", CASES, ids=[f"{lang}-{c.id}" for lang, c in CASES])
+def test_language_suite_case_over_rest(running_bot, language, case):
+    sender = new_sender(f"lang-{case.id[:18]}")
+    reply = reply_text(say(running_bot.rasa_url, sender, case.text))
+    shown = [(lang, lvl) for lang, lines in ADVICE_LINE.items() for lvl, line in lines.items() if line in reply]
+    if case.level is None:
+        assert not shown, f"{case.id}: no escalation expected for {case.text!r}, got {shown}: {reply!r}"
+        return
+    expected = {(language, case.level)} | ({("en", case.level)} if "mixed" in case.tags else set())
+    assert shown and set(shown) <= expected, f"{case.id}: expected {case.level} in {language}, got {shown}: {reply!r}"
+    shown_language = shown[0][0]
+    assert FACT[shown_language][case.level] in reply, reply
+
+
+GREETINGS = {"zh-Hant": ("你好呀", "多謝晒"), "zh-Hans": ("你好，请问一下", "太感谢了"),
+             "es": ("hola, buenas", "muchas gracias")}
+
+
+@pytest.mark.parametrize("language", LEXICON_LANGUAGES)
+def test_small_talk_in_each_language(running_bot, language):
+    sender = new_sender(f"talk-{language}")
+    hello, thanks = GREETINGS[language]
+    responses = _responses(language)
+    assert responses["utter_greet"] in reply_text(say(running_bot.rasa_url, sender, hello))
+    assert responses["utter_you_are_welcome"] in reply_text(say(running_bot.rasa_url, sender, thanks))
+
+
+FORM = {  # a soon-level report, yes, a name, a phone number, yes
+    "zh-Hant": ("腳踭痛咗成個月都冇好轉", "好呀", "陳大文", "+852 2123 4567", "係"),
+    "zh-Hans": ("脚后跟疼了一个多月，一直没有好转", "好的", "王小明", "+86 138 0013 8000", "是的"),
+    "es": ("me duele el talón desde hace más de un mes", "sí, por favor", "Lucía Pérez", "lucia@example.com", "sí"),
+}
+
+
+@pytest.mark.parametrize("language", LEXICON_LANGUAGES)
+def test_contact_form_in_each_language(running_bot, e2e_database_url, language):
+    sender = new_sender(f"form-{language}")
+    report, yes, name, contact, agree = FORM[language]
+    responses = _responses(language)
+    first = reply_text(say(running_bot.rasa_url, sender, report))
+    assert ADVICE_LINE[language]["soon"] in first
+    assert responses["utter_ask_contact_name"] in reply_text(say(running_bot.rasa_url, sender, yes))
+    assert responses["utter_ask_contact_details"] in reply_text(say(running_bot.rasa_url, sender, name))
+    assert responses["utter_ask_contact_consent"] in reply_text(say(running_bot.rasa_url, sender, contact))
+    say(running_bot.rasa_url, sender, agree)
+    engine = create_engine(e2e_database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT level FROM escalations WHERE conversation_id LIKE :s"),
+                                  {"s": f"%{sender}"}).fetchall()
+    assert rows and rows[0].level == "soon"
+
+
+def test_the_language_is_in_the_logged_parse_data(running_bot, e2e_database_url):
+    import json
+
+    sender = new_sender("lang-log")
+    say(running_bot.rasa_url, sender, "跑步後腳跟痛，仲可唔可以跑？")
+    engine = create_engine(e2e_database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT data FROM events WHERE sender_id LIKE :s AND type_name = 'user'"),
+                                  {"s": f"%{sender}"}).fetchall()
+    parse_data = json.loads(rows[-1].data)["parse_data"]
+    assert parse_data["language"] == "zh-Hant"
+    assert parse_data["language_detection"]["method"] == "script"

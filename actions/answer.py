@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import severity_in_context, topic_in_context
 from actions.render import send_answer
+from actions.translated_answer import localise
 from bot.topics import card_for_intent, intent_for_card
 from knowledge.answers import answer_for_topic, more_for_topic, topic_question
 
@@ -59,7 +60,9 @@ class ActionAnswerTopic(Action):
         )
         also = second_topic(tracker, topic)
         extra = [(f"Also: {topic_question(also)}", f"/{intent_for_card(also)}")] if also else []
-        send_answer(dispatcher, answer, preface=escalation_reminder(tracker), extra_buttons=extra)
+        answer, note, more = localise(answer, tracker.get_slot("language"))  # the visitor's language, if translated
+        preface = "\n".join(p for p in (escalation_reminder(tracker), note) if p) or None
+        send_answer(dispatcher, answer, preface=preface, extra_buttons=extra + more)
         return [SlotSet("last_topic", topic)]
 
 

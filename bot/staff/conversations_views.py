@@ -11,6 +11,7 @@ from bot.staff import conversations as service
 from bot.staff import queries
 from bot.staff.forms import ReviewForm, TagForm
 from bot.staff.labels import domain_intents
+from bot.staff.languages import LANGUAGE_CHOICES, languages_of
 from bot.staff.web import engine, error_page, page_number, record, refresh
 
 bp = Blueprint("conversations", __name__)
@@ -29,12 +30,14 @@ def conversations() -> Any:
     page = page_number()
     with engine().connect() as conn:
         rows, total = queries.list_conversations(conn, filters, page)
+        languages = languages_of(conn, [row["sender_id"] for row in rows])
         choices = queries.filter_choices(conn)
         open_escalations = queries.escalation_counts(conn).get("open", 0)
     pages = max(1, math.ceil(total / queries.PAGE_SIZE))
     return render_template("staff/conversations.html", rows=rows, total=total, page=page, pages=pages,
                            filters=filters, args=filters.as_args(), choices=choices,
-                           open_escalations=open_escalations)
+                           open_escalations=open_escalations, languages=languages,
+                           language_choices=LANGUAGE_CHOICES)
 
 
 @bp.get("/api/conversations")
@@ -44,7 +47,9 @@ def api_conversations() -> Any:
     page = page_number()
     with engine().connect() as conn:
         rows, total = queries.list_conversations(conn, filters, page)
+        languages = languages_of(conn, [row["sender_id"] for row in rows])
     for row in rows:
+        row["languages"] = languages.get(row["sender_id"], [])
         for key in ("started_at", "last_event_at"):
             row[key] = row[key].isoformat() + "Z"
         row["transcript_url"] = url_for("staff.conversations.transcript", sender_id=row["sender_id"])

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
+from bot.staff.languages import language_condition
 from bot.staff.models import ConversationText, LowConfidenceMessage, MessageLabel, Tag
 from bot.staff.summaries import (
     ESCALATIONS,
@@ -42,6 +43,7 @@ class ConversationFilters:
     reviewed: str = ""       # "yes" | "no" | ""
     tag: str = ""
     q: str = ""              # text search in the user's messages (or a sender id prefix)
+    language: str = ""       # a language the detector found in a user message (bot/staff/languages.py)
 
     @classmethod
     def from_args(cls, args: Any) -> ConversationFilters:
@@ -55,7 +57,8 @@ class ConversationFilters:
         return cls(channel=text("channel", 64), date_from=text("date_from", 10), date_to=text("date_to", 10),
                    min_messages=number("min_messages"), max_messages=number("max_messages"),
                    topic=text("topic", 64), escalated=text("escalated", 3), quality=text("quality", 16),
-                   reviewed=text("reviewed", 3), tag=text("tag", 64), q=text("q"))
+                   reviewed=text("reviewed", 3), tag=text("tag", 64), q=text("q"),
+                   language=text("language", 8))
 
     def as_args(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.__dict__.items() if v not in ("", None)}
@@ -98,6 +101,8 @@ def _conditions(filters: ConversationFilters) -> list[Any]:
         conditions.append(s.reviewed.is_(filters.reviewed == "yes"))
     if filters.tag:
         conditions.append(s.sender_id.in_(select(TAGS.c.sender_id).where(TAGS.c.tag == filters.tag)))
+    if filters.language and (by_language := language_condition(filters.language, s.sender_id)) is not None:
+        conditions.append(by_language)
     if filters.q:
         needle = filters.q.lower()
         conditions.append(or_(

@@ -109,3 +109,30 @@ def test_the_language_is_in_the_logged_parse_data(running_bot, e2e_database_url)
     parse_data = json.loads(rows[-1].data)["parse_data"]
     assert parse_data["language"] == "zh-Hant"
     assert parse_data["language_detection"]["method"] == "script"
+
+
+TOPIC_QUESTIONS = {"zh-Hant": "跟腱炎一般要幾耐先好返？", "zh-Hans": "跟腱炎一般多久才能恢复？",
+                   "es": "¿cuánto tarda en curarse una tendinitis de Aquiles?"}
+
+
+@pytest.mark.parametrize("language", LEXICON_LANGUAGES)
+def test_a_topic_question_gets_the_translated_card_with_its_numbers_and_sources(running_bot, language):
+    from actions.translated_answer import card_translation, notes
+    from knowledge.answers import answer_for_topic
+
+    reply = reply_text(say(running_bot.rasa_url, new_sender(f"topic-{language}"), TOPIC_QUESTIONS[language]))
+    english = answer_for_topic("recovery_time")
+    assert notes()[language]["translated"] in reply
+    for sentence in english.sentences:
+        assert card_translation(language, "recovery_time")[sentence.text] in reply
+    assert "4–6" in reply and "3–6" in reply
+    assert all(source.title in reply for source in english.sources)
+
+
+def test_a_card_without_translation_says_so_and_offers_the_team(running_bot):
+    from actions.translated_answer import notes
+
+    replies = say(running_bot.rasa_url, new_sender("topic-missing"), "有咩運動可以幫跟腱？")
+    assert notes()["zh-Hant"]["missing"] in reply_text(replies)
+    buttons = [b for r in replies for b in r.get("buttons") or []]
+    assert {"title": notes()["zh-Hant"]["team_button"], "payload": "/request_human"} in buttons

@@ -2,8 +2,10 @@
 generated domain file through which Rasa sends the advice itself."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,10 +27,20 @@ def _advice(path: Path = ADVICE_FILE) -> dict:
     return data
 
 
+def open_status(profile: ClinicProfile, now: datetime | None = None) -> str:
+    """'The clinic is closed now; it opens at 8:00 on Monday.' (or open until ...), from the opening hours."""
+    if profile.opening_hours is None:
+        return ""
+    return profile.opening_hours.status_sentence(now or datetime.now(timezone.utc))
+
+
 def _fill(template: str, profile: ClinicProfile | None = None, **extra: str) -> str:
-    values = asdict(profile or clinic_profile())
+    profile = profile or clinic_profile()
+    values = asdict(profile)
+    if "{open_status}" in template:  # only lines sent by the action server: said at the time they are sent
+        values["open_status"] = open_status(profile)
     values.update(extra)
-    return template.format(**values).strip()
+    return re.sub(r"[ \t]{2,}", " ", template.format(**values)).strip()
 
 
 def _level(level: str | None) -> str:

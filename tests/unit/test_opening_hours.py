@@ -95,3 +95,15 @@ def test_malformed_hours_fail_with_a_clear_message(change, message):
 def test_a_naive_datetime_is_refused(london):
     with pytest.raises(ValueError, match="aware datetime"):
         london.is_open(datetime(2026, 12, 2, 10, 0))
+
+
+def test_contact_promises_say_whether_the_clinic_is_open_now(monkeypatch):
+    from bot.triage import advice
+
+    monkeypatch.setattr(advice, "open_status", lambda profile, now=None: "The clinic is closed now; it opens "
+                        "at 8:00 on Monday.")
+    saved = advice.line("contact_saved", contact_name="Sam", contact_details="+447700900123")
+    assert saved.endswith("The clinic is closed now; it opens at 8:00 on Monday.")
+    assert "  " not in saved
+    # the lines Rasa sends itself (generated at build time) never carry a time-of-day sentence
+    assert "The clinic is" not in advice.line("action_unavailable")

@@ -77,7 +77,7 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"  channels on:  {', '.join(channel_name(channel) for channel in plan.enabled)}")
         for channel, missing in plan.disabled.items():
             print(f"  channel off:  {channel_name(channel)} (set {', '.join(missing)} to switch it on; "
-                  "see README, Channels)")
+                  "see docs/channels.md)")
         print("Logs are in var/logs/. A part that stops is restarted (see docs/operations.md). "
               "Press Ctrl-C to stop everything.")
         shown = "ready"

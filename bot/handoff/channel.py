@@ -132,6 +132,12 @@ def _output_for(request: Request, channel_name: str | None) -> OutputChannel | N
     return None
 
 
+def _channel_of(conversation_id: str) -> str | None:
+    from bot.channels.ids import CHANNEL_OF_NAMESPACE
+
+    return CHANNEL_OF_NAMESPACE.get(conversation_id.partition(":")[0])
+
+
 def _last_user_time(tracker) -> float | None:
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
@@ -146,11 +152,15 @@ async def _run(request: Request, operation: str, body: dict[str, str]) -> dict[s
         tracker = await agent.tracker_store.retrieve(conversation_id)
         if tracker is None:
             raise HandoffError(404, "no such conversation")
-        channel_name = tracker.get_latest_input_channel()
+        # the last user message may lie before the current session (a patient who wrote yesterday): read the
+        # whole log for it, and fall back to the conversation id's namespace for the channel
+        full = await agent.tracker_store.retrieve_full_tracker(conversation_id) or tracker
+        channel_name = full.get_latest_input_channel() or _channel_of(conversation_id)
+        last_user_time = _last_user_time(full)
         text = {"take_over": lambda: joined_text(body["staff_name"]),
                 "hand_back": lambda: handed_back_text(body["staff_name"]),
                 "reply": lambda: body["text"]}[operation]()
-        refusal = window_refusal(channel_name, _last_user_time(tracker))
+        refusal = window_refusal(channel_name, last_user_time)
         if operation == "reply" and refusal:
             raise HandoffError(409, refusal)
         if operation == "reply" and not tracker.is_paused():

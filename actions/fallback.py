@@ -68,7 +68,8 @@ def human_offer_text(conversation_id: str, now: datetime | None = None) -> str:
 
     profile = clinic_profile()
     now = now or datetime.now(timezone.utc)
-    urgent = ("If this is urgent (a sudden pop, you can't walk, or a hot, swollen calf), don't wait: "
+    book = f"You can also book an assessment at {profile.booking_url}."
+    urgent = (f"{book} If this is urgent (a sudden pop, you can't walk, or a hot, swollen calf), don't wait: "
               f"call {profile.emergency_number} or use {profile.urgent_care}.")
     try:
         store.request_person(conversation_id)

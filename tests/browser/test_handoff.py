@@ -84,3 +84,8 @@ def test_staff_take_over_reply_and_hand_back_in_the_widget(running_bot, e2e_data
     answers_before = chat.locator(".msg--bot:has(.msg__sources)").count()
     ask(chat, "do heel lifts help?")
     chat.locator(".msg--bot:has(.msg__sources)").nth(answers_before).wait_for(timeout=REPLY_TIMEOUT)
+    # the visitor rates the answer: stored with its topic, thanked, and the buttons are gone
+    answer = chat.locator(".msg--bot:has(.msg__sources)").nth(answers_before)
+    answer.locator(".msg__rate--yes").click()
+    chat.locator(".msg--bot", has_text="glad that helped").wait_for(timeout=REPLY_TIMEOUT)
+    assert answer.locator(".msg__rate").count() == 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -91,7 +92,13 @@ def test_widget_answers_follows_up_survives_a_reload_and_highlights_red_flags(
     assert colour != "rgb(221, 227, 232)"  # not the plain bubble border
     page.screenshot(path=str(OUTPUT / "widget-red-flag.png"), full_page=True)
 
-    said = user_texts(e2e_database_url, "web:" + session_id.rsplit(".", 1)[0])  # id = "<token>.<signature>"
+    # Rasa sends the urgent advice before the turn ends and the log is written: wait for the log to catch up
+    conversation = "web:" + session_id.rsplit(".", 1)[0]  # id = "<token>.<signature>"
+    deadline = time.monotonic() + 30
+    said = user_texts(e2e_database_url, conversation)
+    while not said[-1].startswith("I heard a loud pop") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        said = user_texts(e2e_database_url, conversation)
     assert said[0] == "do heel lifts help?"
     assert said[-1].startswith("I heard a loud pop"), "after the reload: same conversation"
     assert not [e for e in console_errors if "favicon" not in e], console_errors

@@ -183,8 +183,6 @@
         }
       }
       renderBotBody(bubble, message);
-      var grounding = (message.metadata || {}).grounding;
-      if (grounding && grounding.topic) { bubble.appendChild(feedbackButtons(message, grounding.topic)); }
     }
     item.appendChild(bubble);
     var replies = message.quick_replies || [];
@@ -203,6 +201,9 @@
       });
       item.appendChild(group);
     }
+    // the rating comes after the follow-up replies, so keyboard users reach those first
+    var grounding = message.from === "bot" ? (message.metadata || {}).grounding : null;
+    if (grounding && grounding.topic) { item.appendChild(feedbackButtons(message, grounding.topic)); }
     return item;
   }
 

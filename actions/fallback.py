@@ -6,12 +6,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import escalation_reminder
+from actions.followup import severity_in_context, topic_in_context
 from actions.render import send_answer
 from bot.clinic_profile import clinic_profile
-from knowledge.answers import answer_for_question
+from knowledge.answers import answer_for_question, answer_for_topic
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,12 @@ class ActionFallbackRetrieve(Action):
         if not question.strip():
             dispatcher.utter_message(text=EMPTY_MESSAGE)
             return []
+        topic = topic_in_context(tracker, None)  # a short follow-up of the last answer ("what can I do instead?")
+        if topic is not None:
+            send_answer(dispatcher, answer_for_topic(topic, tendinopathy_type=tracker.get_slot("tendinopathy_type"),
+                                                     severity=severity_in_context(tracker)),
+                        preface=escalation_reminder(tracker))
+            return [SlotSet("last_topic", topic)]
         answer = answer_for_question(question) if not question.startswith("/") else None
         if answer is not None:
             send_answer(dispatcher, answer, preface=escalation_reminder(tracker), offer_more=False)

@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 
 from bot.nlp.followup import resolve_topic, severity_hint
 from bot.topics import card_for_intent
-from knowledge.answers import answer_for_topic, more_for_topic
+from knowledge.answers import answer_for_topic, more_for_topic, topic_question
 
 
 def _card_text(topic: str) -> str:
@@ -24,7 +24,7 @@ def topic_in_context(tracker: Tracker, classified: str | None) -> str | None:
     text = (tracker.latest_message or {}).get("text") or ""
     if text.startswith("/"):  # a button: the topic is what the button says
         return classified
-    return resolve_topic(text, tracker.get_slot("last_topic"), classified, _card_text, _follow_ups)
+    return resolve_topic(text, tracker.get_slot("last_topic"), classified, _card_text, _follow_ups, topic_question)
 
 
 def severity_in_context(tracker: Tracker) -> str | None:

@@ -79,14 +79,15 @@ def content_words(text: str) -> list[str]:
 
 
 def resolve_topic(text: str, last_topic: str | None, classified: str | None,
-                  card_text: Callable[[str], str], follow_ups: Callable[[str], list[str]] = lambda _: []
-                  ) -> str | None:
+                  card_text: Callable[[str], str], follow_ups: Callable[[str], list[str]] = lambda _: [],
+                  card_question: Callable[[str], str] = lambda _: "") -> str | None:
     """The topic to answer: the classified one, unless the message is a follow-up of the last topic.
 
     - "what can I do about it?" after a describing topic (symptoms, causes ...): the management card;
       "what else helps?" after any other: the last card's first follow-up topic; else the last topic itself.
-    - another short follow-up: the last topic when every content word of the message is in its text
-      ("how many hops?" after return to running), or when it has no content words at all ("how many exactly?").
+    - another short follow-up: the classified topic when the message names it (a content word in that card's
+      question: "should I stretch it?"); else the last topic when every content word of the message is in its
+      text ("how many hops?" after return to running), or when it has no content words ("how many exactly?").
     """
     if not last_topic or not is_followup(text):
         return classified
@@ -100,6 +101,10 @@ def resolve_topic(text: str, last_topic: str | None, classified: str | None,
     content = content_words(text)
     if not content:
         return last_topic
+    if classified and classified != last_topic:
+        named = card_question(classified).lower()
+        if any(_stem(word) in named for word in content):  # "should I stretch it?" names the stretching topic
+            return classified
     body = card_text(last_topic).lower()
     if all(_stem(word) in body for word in content):
         return last_topic

@@ -17,8 +17,12 @@ CARDS = {
 FOLLOW_UPS = {"medication": ["rest_ice", "treatments"]}
 
 
+QUESTIONS = {"stretching": "Should I stretch?", "exercises": "Which exercises help?", "rest_ice": "Rest or ice?"}
+
+
 def resolve(text: str, last: str | None, classified: str | None) -> str | None:
-    return resolve_topic(text, last, classified, CARDS.__getitem__, lambda t: FOLLOW_UPS.get(t, []))
+    return resolve_topic(text, last, classified, CARDS.__getitem__, lambda t: FOLLOW_UPS.get(t, []),
+                         lambda t: QUESTIONS.get(t, ""))
 
 
 @pytest.mark.parametrize("text, last, classified, expected", [
@@ -33,6 +37,8 @@ def resolve(text: str, last: str | None, classified: str | None) -> str | None:
     ("what else helps with the pain?", "medication", "rehab_mistakes", "rest_ice"),
     # a new topic in a short message is not a follow-up of the last one
     ("should I ice it?", "exercises", "rest_ice", "rest_ice"),
+    ("so should I be stretching it?", "exercises", "stretching", "stretching"),   # the message names the topic
+    ("which exercises for mine then?", "return_to_running", "exercises", "exercises"),
     ("what shoes should I buy for running on trails and roads next month?", "exercises", "footwear", "footwear"),
     # nothing to follow up: the classifier's topic
     ("how many calf raises exactly?", None, "exercises", "exercises"),

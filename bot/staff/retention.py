@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from bot.channels.store import OutgoingMessage
 from bot.feedback import AnswerFeedback
 from bot.handoff.store import Handoff
 from bot.staff import audit
@@ -38,6 +39,7 @@ PERSONAL_TABLES = [
     (MessageLabel.__table__, MessageLabel.__table__.c.sender_id),
     (Handoff.__table__, Handoff.__table__.c.conversation_id),  # who handled it (staff messages are events)
     (AnswerFeedback.__table__, AnswerFeedback.__table__.c.conversation_id),  # the visitor's ratings
+    (OutgoingMessage.__table__, OutgoingMessage.__table__.c.conversation_id),  # delivery records of replies
 ]
 
 

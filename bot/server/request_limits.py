@@ -18,6 +18,9 @@ What the clinic needs:
   Redis fails the request is let through and an error logged: urgent advice must not depend on Redis.
   The address is Sanic's `request.remote_addr` (the client behind a proxy when SANIC_PROXIES_COUNT or
   SANIC_REAL_IP_HEADER is set), else the peer address.
+- JSON bodies (any route but socket.io) nested deeper than 32 levels get a clear 400: Rasa deep-copies a
+  REST message's metadata and failed with RecursionError around 300 levels, answering an empty 200 and
+  storing nothing (found by tests/security/test_fuzz_rest.py).
 
 Test: tests/security/test_limits.py.
 """
@@ -36,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 REST_PREFIX = "/webhooks/rest/"
 REDIS_TIMEOUT = 0.5  # seconds; a slow Redis must not hold a patient's message for long
+MAX_JSON_DEPTH = 32  # platforms' payloads nest about 8 deep; Rasa deep-copies metadata and fails near 300
+SOCKET_PREFIX = "/socket.io"
 
 
 class AddressRateLimiter:
@@ -71,6 +76,30 @@ class AddressRateLimiter:
         return await asyncio.get_running_loop().run_in_executor(None, self.hit, address)
 
 
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if a JSON body nests arrays/objects deeper than `limit` (brackets inside strings do not count)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:    # backslash
+                escaped = True
+            elif byte == 0x22:    # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def client_address(request: Any) -> str:
     return request.remote_addr or request.ip or "unknown"
 
@@ -98,6 +127,16 @@ def configure(app: Any, server: dict[str, Any]) -> None:
         eio = getattr(getattr(channel, "sio", None), "eio", None)
         if eio is not None:
             eio.max_http_buffer_size = limit
+
+    @app.on_request
+    async def json_depth_limit(request: Any) -> Any:
+        body = request.body or b""
+        if not body or request.path.startswith(SOCKET_PREFIX) or body.lstrip()[:1] not in (b"{", b"["):
+            return None
+        if json_too_deep(body):
+            return response.json({"error": f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "status": 400},
+                                 status=400)
+        return None
 
     rate = settings.rate_limit_for(server.get("interface"))
     logger.info("request bodies limited to %d bytes; REST rate limit per address: %s%s", limit, rate or "off",

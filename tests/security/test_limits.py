@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from bot.server.request_limits import AddressRateLimiter
+from bot.server.request_limits import AddressRateLimiter, json_too_deep
 from bot.server.security_settings import DEFAULT_MAX_BODY_BYTES
 from tests.security.conftest import PROTECTED_RATE_LIMIT, REST_PATH, client_from, stored_senders
 from tests.servers import redis_url  # noqa: F401 - pytest fixture
@@ -163,3 +163,33 @@ def test_servers_sharing_redis_share_one_budget(redis_url):  # noqa: F811 - the 
 def test_a_bad_limit_setting_is_a_clear_error():
     with pytest.raises(ValueError, match="CLINIC_REST_ADDRESS_RATE_LIMIT"):
         AddressRateLimiter("lots please")
+
+
+# --- nesting depth: Rasa deep-copies a REST message's metadata and fails with RecursionError far below 64 KB ---
+def nested_metadata(sender: str, depth: int) -> bytes:
+    metadata = '{"a":' * depth + "1" + "}" * depth
+    return f'{{"sender": "{sender}", "message": "hello", "metadata": {metadata}}}'.encode()
+
+
+def test_deeply_nested_json_is_a_clear_400_and_not_stored(running_bot, e2e_database_url):
+    deep = f"deep-{uuid.uuid4().hex[:10]}"
+    response = requests.post(f"{running_bot.rasa_url}{REST_PATH}", data=nested_metadata(deep, 400),
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400 and "nested deeper" in response.json()["error"]
+    assert stored_senders(e2e_database_url, deep) == set()
+    shallow = f"shallow-{uuid.uuid4().hex[:10]}"
+    response = requests.post(f"{running_bot.rasa_url}{REST_PATH}", data=nested_metadata(shallow, 8),
+                             headers={"Content-Type": "application/json"}, timeout=60)
+    assert response.status_code == 200 and response.json()  # a platform-like depth is answered
+    assert stored_senders(e2e_database_url, shallow)
+
+
+@pytest.mark.parametrize("body, too_deep", [
+    (b'{"a": [1, {"b": 2}]}', False),
+    (b"[" * 32 + b"]" * 32, False),
+    (b"[" * 33 + b"]" * 33, True),
+    (b'{"text": "' + b"[" * 100 + b'"}', False),          # brackets inside a string do not count
+    (b'{"t": "\\\\", "x": ' + b"[" * 40 + b"]" * 40 + b"}", True),  # an escaped backslash ends nothing early
+])
+def test_json_depth_scanner(body, too_deep):
+    assert json_too_deep(body) is too_deep

@@ -41,4 +41,6 @@ def test_a_new_emergency_escalation_alerts_an_open_console(running_bot, e2e_data
     # the queue redraws with the new row and its response timer counting down
     row = page.locator("#escalations tbody tr", has_text="pop").first
     row.wait_for(timeout=REPLY_TIMEOUT)
-    assert "due in" in row.locator(".timer").inner_text()
+    # timers.js turns the redrawn "due" into a countdown at its next one-second tick
+    page.wait_for_function("el => el.textContent.startsWith('due in')", arg=row.locator(".timer").element_handle(),
+                           timeout=REPLY_TIMEOUT)

@@ -6,8 +6,8 @@ during the handoff still shows the urgent advice; after "Hand back" the bot answ
 """
 from __future__ import annotations
 
-import os
 import time
+import uuid
 
 import pytest
 from sqlalchemy import create_engine
@@ -25,7 +25,7 @@ def add_staff(database_url: str) -> tuple[str, str]:
 
     engine = create_engine(database_url, future=True)
     Base.metadata.create_all(engine)
-    username, password = f"anna.h{os.getpid()}", "handoff-test-password"
+    username, password = f"anna.h{uuid.uuid4().hex[:8]}", "handoff-test-password"  # the visitor sees "Anna"
     with Session(bind=engine) as session:
         create_user(session, username, password, "staff")
         session.commit()

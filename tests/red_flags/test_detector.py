@@ -87,7 +87,23 @@ def test_red_flag_overrides_the_question(detector, spacy_nlp):
     assert message.get("red_flags")["flags"] == ["rupture_pop_snap"]
 
 
-def test_classifier_alone_escalates_same_day(detector, spacy_nlp):
+@pytest.fixture(scope="module")
+def escalating_detector():
+    """The classifier-only behaviour before "ask instead of guess" (classifier_mode: escalate)."""
+    from bot.nlp.red_flag_detector import RedFlagDetector
+
+    return RedFlagDetector({**RedFlagDetector.get_default_config(), "classifier_mode": "escalate"})
+
+
+def test_a_sure_classifier_alone_asks_the_key_signs_by_default(detector, spacy_nlp):
+    message = detector.process([_message("it's all gone wrong with my leg today", spacy_nlp, "red_flag", 0.8)])[0]
+    assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert message.get("red_flags")["level"] is None and message.get("red_flags")["check"] is True
+    assert {"entity": "red_flag_check", "value": "classifier"}.items() <= message.get("entities")[-1].items()
+
+
+def test_classifier_alone_escalates_same_day(escalating_detector, spacy_nlp):
+    detector = escalating_detector
     message = detector.process([_message("it's all gone wrong with my leg today", spacy_nlp, "red_flag", 0.8)])[0]
     assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
     assert message.get("red_flags")["level"] == "same_day"
@@ -106,7 +122,8 @@ def test_classifier_red_flag_behind_nlu_fallback_escalates(detector, spacy_nlp):
     assert message.get("red_flags")["level"] == "soon"  # an unsure classifier alone: book an assessment
 
 
-def test_unsure_classifier_alone_escalates_at_soon_and_a_sure_one_same_day(detector, spacy_nlp):
+def test_unsure_classifier_alone_escalates_at_soon_and_a_sure_one_same_day(escalating_detector, spacy_nlp):
+    detector = escalating_detector
     unsure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.65)])[0]
     sure = detector.process([_message("my leg feels really wrong", spacy_nlp, "red_flag", 0.7)])[0]
     assert unsure.get("intent")["name"] == sure.get("intent")["name"] == "red_flag"

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 
 from bot.clinic_profile import clinic_profile
 from bot.triage.advice import level_advice
-from tests.rest import new_sender, reply_text, say
+from tests.rest import new_sender, reply_text, rest_conversation, say
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ VAGUE = ["my heel area went weird during my run and now it feels wrong",
 def _rows(database_url: str, sender: str) -> list:
     with create_engine(database_url).connect() as connection:
         return connection.execute(text("SELECT level, flags, message FROM escalations WHERE conversation_id = :s"),
-                                  {"s": sender}).fetchall()
+                                  {"s": rest_conversation(sender)}).fetchall()
 
 
 @pytest.mark.parametrize("message", VAGUE)

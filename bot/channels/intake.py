@@ -34,6 +34,18 @@ def oversized(request: Request, limit: int | None = None) -> HTTPResponse | None
     return None
 
 
+def is_storable_text(*values: str) -> bool:
+    """False when a value holds a lone surrogate (JSON "\\ud800", or its raw bytes, which json.loads lets
+    through): the conversation log cannot store it, so the person would get a reply to a message the log never
+    holds. Connectors refuse such a message clearly instead."""
+    try:
+        for value in values:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class ConversationQueues:
     """One worker per conversation with pending messages: messages of a conversation run one after another,
     in arrival order; different conversations run side by side. A worker ends when its queue is empty."""

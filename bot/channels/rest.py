@@ -15,6 +15,7 @@ credentials.yml names this class by module path: `bot.channels.rest.ClinicRestIn
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,7 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import ids
-from bot.channels.intake import oversized, within_rate_limit
+from bot.channels.intake import is_storable_text, oversized, within_rate_limit
 from bot.channels.settings import rest_rate_limit
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,10 @@ def read_message(request: Request) -> tuple[str, str, dict | None] | HTTPRespons
         return bad_request("message must be a string")
     if metadata is not None and not isinstance(metadata, dict):
         return bad_request("metadata, when given, must be a JSON object")
+    if not is_storable_text(sender, message, json.dumps(metadata, ensure_ascii=False)):
+        return bad_request("sender, message and metadata must be valid Unicode text (no lone surrogates)")
     return sender, message, metadata
+
 
 
 class PlainSenderCollector(CollectingOutputChannel):

@@ -36,7 +36,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from bot.channels import ids
-from bot.channels.intake import ConversationQueues, within_rate_limit
+from bot.channels.intake import ConversationQueues, is_storable_text, within_rate_limit
 from bot.channels.messages import rate_limited_reply
 from bot.channels.settings import sender_rate_limit, socket_session_rate_limit, webhook_max_bytes
 
@@ -199,7 +199,7 @@ class ClinicSocketIOInput(SocketIOInput):
                 conversation = ids.conversation_id("socketio", sid)
                 await enter(sid, conversation)
             text = data.get("message")
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or not text.strip() or not is_storable_text(text):
                 await reply(sid, BAD_MESSAGE_REPLY, "bad_message")
                 return
             if len(text) > MAX_MESSAGE_CHARS:

@@ -166,3 +166,10 @@ def test_socketio_keeps_grounding_and_triage_metadata():
               "elements": None, "image": None, "custom": None, "utter_action": None, "timestamp": 1.0}
     assert message_metadata(kwargs) == {"grounding": {"topic": "heel_lifts", "sources": []},
                                         "triage": {"level": "emergency"}, "timestamp": 1.0}
+
+
+def test_text_with_a_lone_surrogate_is_not_storable():
+    from bot.channels.intake import is_storable_text
+
+    assert is_storable_text("heel pain 🦶🏽 — ¿tendón? 腳踭痛")
+    assert not is_storable_text("fine", "x \udfff")

@@ -6,17 +6,14 @@ labels) and erased with the conversation.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, case, func, select
 from sqlalchemy.engine import Connection
 
 from bot.db import Base, clinic_session
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from bot.escalations import utcnow  # naive UTC, as every clinic table stores it
 
 
 class AnswerFeedback(Base):

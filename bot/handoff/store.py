@@ -6,17 +6,14 @@ States: `waiting` (the visitor asked for a person), `staff` (a staff member took
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, String, select
 
 from bot.db import Base, clinic_session
+from bot.escalations import utcnow  # naive UTC, as every clinic table stores it
 
 WAITING, STAFF, BOT = "waiting", "staff", "bot"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Handoff(Base):

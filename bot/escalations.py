@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, select
@@ -39,6 +39,9 @@ class Escalation(Base):
     assignee = Column(String(255), nullable=True)
     notes = Column(Text, nullable=True)
     notified = Column(Boolean, nullable=False, default=False)       # the staff notifier succeeded
+    # "rasa": written by the Rasa server itself because the action server was down or hung (no contact offer
+    # could be made); "rasa,adopted" once the action server took it over in the next red-flag turn
+    recorded_by = Column(String(16), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -55,7 +58,9 @@ def _clip(value: str | None, limit: int) -> str | None:
 
 
 def escalation_payload(escalation: Escalation, event: str = "created") -> dict:
-    """The escalation as JSON for staff notifications (no contact details: those stay in the console)."""
+    """The escalation as JSON for staff notifications: ids, level and flags, never the patient's words or contact
+    details. A notification leaves the clinic's systems (a mail server, a chat relay, a pager), so health data
+    stays in the staff console, the one place to read a conversation."""
     return {
         "event": event,
         "id": escalation.id,
@@ -63,16 +68,16 @@ def escalation_payload(escalation: Escalation, event: str = "created") -> dict:
         "channel": escalation.channel,
         "level": escalation.level,
         "flags": [f for f in (escalation.flags or "").split(",") if f],
-        "message": escalation.message,
         "status": escalation.status,
         "has_contact": bool(escalation.contact_details),
+        "recorded_by": escalation.recorded_by or "actions",
         "consent": escalation.consent,
         "created_at": escalation.created_at.isoformat() if escalation.created_at else None,
     }
 
 
 def create_escalation(conversation_id: str, level: str, flags: list[str], message: str,
-                      channel: str | None = None) -> Escalation:
+                      channel: str | None = None, recorded_by: str | None = None) -> Escalation:
     """Insert and commit a new open escalation; returns it (detached, with its id)."""
     from bot.db import clinic_session
 
@@ -83,6 +88,7 @@ def create_escalation(conversation_id: str, level: str, flags: list[str], messag
             level=level,
             flags=",".join(flags) or "unspecified",
             message=_clip(message or "", MAX_MESSAGE_CHARS),
+            recorded_by=recorded_by,
         )
         session.add(escalation)
         session.flush()
@@ -104,6 +110,46 @@ def add_flags(escalation_id: int, level: str, flags: list[str], message: str) ->
             escalation.level = level
         note = f"later message: {_clip(message or '', 2_000)}"
         escalation.notes = f"{escalation.notes}\n{note}" if escalation.notes else note
+    return escalation
+
+
+RECORDED_BY_RASA = "rasa"
+ADOPT_WITHIN = timedelta(hours=2)
+
+
+def adoptable_escalation(conversation_id: str) -> Escalation | None:
+    """The conversation's open escalation that the Rasa server recorded on its own in the last two hours (the
+    action server was down): the action server's next red-flag turn takes it over instead of opening another.
+    A hung action server that answers late finds the record of the very message it was asked about."""
+    from bot.db import clinic_session
+
+    since = utcnow() - ADOPT_WITHIN
+    with clinic_session() as session:
+        return session.execute(
+            select(Escalation).where(Escalation.conversation_id == conversation_id,
+                                     Escalation.recorded_by == RECORDED_BY_RASA, Escalation.status == "open",
+                                     Escalation.created_at >= since)
+            .order_by(Escalation.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def adopt(escalation_id: int, level: str, flags: list[str], message: str) -> Escalation | None:
+    """The action server takes over a record the Rasa server made: flags and level merged, the message noted
+    unless it is the one already recorded."""
+    from bot.db import clinic_session
+    from bot.triage.flags import level_rank
+
+    with clinic_session() as session:
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is None:
+            return None
+        known = [f for f in escalation.flags.split(",") if f]
+        escalation.flags = ",".join(known + [f for f in flags if f not in known])
+        if level_rank(level) < level_rank(escalation.level):
+            escalation.level = level
+        if (message or "") != escalation.message:
+            note = f"later message: {_clip(message or '', 2_000)}"
+            escalation.notes = f"{escalation.notes}\n{note}" if escalation.notes else note
+        escalation.recorded_by = f"{RECORDED_BY_RASA},adopted"
     return escalation
 
 

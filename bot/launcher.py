@@ -240,6 +240,15 @@ def probe_status(rasa_port: int, action_port: int, web_port: int | None = None, 
     return {"status": "degraded" if degraded else "ready", "degraded": degraded, "services": parts}
 
 
+def migrate_database(env: dict[str, str]) -> None:
+    """Bring the clinic database to the newest schema before any service writes to it (an escalation written
+    by an action server that started on an older table would fail). Quick when there is nothing to do."""
+    from bot.db import engine_for
+    from bot.migrations import upgrade
+
+    upgrade(engine_for(env.get("CLINIC_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'clinic.db'}"))
+
+
 def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None = None,
               web_port: int | None = None, with_web: bool = True, env: dict[str, str] | None = None,
               log_dir: Path | None = None) -> BotProcesses:
@@ -253,6 +262,7 @@ def start_bot(model: Path, rasa_port: int | None = None, action_port: int | None
     log_dir = log_dir or VAR_DIR / "logs"
     bot = BotProcesses(rasa_port=rasa_port or free_port(), action_port=action_port or free_port())
     plan = plan_channels(environ=env)
+    migrate_database(env)
     endpoints_file, credentials_file = write_runtime_files(bot.action_port, plan)
     python = sys.executable
     bot.services.append(Service(

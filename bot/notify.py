@@ -15,6 +15,14 @@ logger = logging.getLogger("clinic.notify")
 DEFAULT_TIMEOUT = 5.0  # seconds; a slow mail server or webhook must not hold up the reply for long
 
 
+PATIENT_FIELDS = ("message", "contact_name", "contact_details", "notes")
+
+
+def _without_words(payload: dict) -> dict:
+    """The payload without anything the patient wrote (a second guard: escalation_payload leaves them out)."""
+    return {key: value for key, value in payload.items() if key not in PATIENT_FIELDS}
+
+
 class Notifier(Protocol):
     """Something that tells the clinic's staff about an escalation. Raises on failure."""
 
@@ -29,8 +37,7 @@ class LogNotifier:
     name = "log"
 
     def send(self, payload: dict) -> None:
-        logger.warning("escalation %s", json.dumps({k: v for k, v in payload.items() if k != "message"},  # no words
-                                                   sort_keys=True, default=str))
+        logger.warning("escalation %s", json.dumps(_without_words(payload), sort_keys=True, default=str))
 
 
 class SmtpNotifier:
@@ -50,7 +57,7 @@ class SmtpNotifier:
         message["From"], message["To"] = self.sender, self.to
         message.set_content(
             "A conversation needs the team's attention. Open the staff console for the details.\n\n"
-            + json.dumps({k: v for k, v in payload.items() if k != "message"}, indent=2, default=str)
+            + json.dumps(_without_words(payload), indent=2, default=str)
         )
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
@@ -72,7 +79,7 @@ class WebhookNotifier:
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url, data=json.dumps(payload, default=str).encode("utf-8"),
+        request = urllib.request.Request(self.url, data=json.dumps(_without_words(payload), default=str).encode(),
                                          headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - URL from config
             if response.status >= 300:

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from bot.channels.settings import max_message_chars
+
 logger = logging.getLogger(__name__)
 
 UNSUPPORTED_INPUT_REPLY = (
@@ -149,16 +151,31 @@ def mark_urgent(text: str, message_kwargs: dict[str, Any]) -> str:
     return f"⚠️ {text}" if is_urgent(text, message_kwargs) and not text.startswith("⚠️") else text
 
 
-def rate_limited_reply() -> str:
-    """What a sender over the rate limit is told (once a minute), with the numbers to call if it is urgent."""
+def _urgent_numbers() -> str:
+    """" If this is an emergency, call 999 now; to reach the clinic, call ...", for replies that skip the bot."""
     try:
         from bot.clinic_profile import clinic_profile
 
         profile = clinic_profile()
-        numbers = (f" If this is an emergency, call {profile.emergency_number} now; to reach the clinic, call "
-                   f"{profile.phone}.")
+        return (f" If this is an emergency, call {profile.emergency_number} now; to reach the clinic, call "
+                f"{profile.phone}.")
     except Exception as error:  # noqa: BLE001 - the reply must go out even without the clinic profile
-        logger.warning("clinic profile unavailable for the rate-limit reply: %s", error)
-        numbers = " If this is an emergency, call your local emergency number now."
+        logger.warning("clinic profile unavailable for a canned reply: %s", error)
+        return " If this is an emergency, call your local emergency number now."
+
+
+def rate_limited_reply() -> str:
+    """What a sender over the rate limit is told (once a minute), with the numbers to call if it is urgent."""
     return ("You are sending messages faster than I can answer, so I skipped your latest ones. Please wait a "
-            "minute, then send your question again." + numbers)
+            "minute, then send your question again." + _urgent_numbers())
+
+
+def too_long_reply() -> str:
+    """What the sender of a message over CLINIC_MAX_MESSAGE_CHARS is told. The bot has not read it, so a red
+    flag inside it would go unseen: the reply gives the numbers to call, as the rate-limit reply does."""
+    return (f"That message is too long for me to read (more than {max_message_chars()} characters). Please send your "
+            "question in a shorter message, or split it into a few." + _urgent_numbers())
+
+
+def is_too_long(text: str | None) -> bool:
+    return len(text or "") > max_message_chars()

@@ -7,7 +7,8 @@ WhatsApp patient's conversation; and `input_channel` in the body is ignored (it 
 REST message cannot pass for another channel's in the log. Replies name the caller's own plain sender.
 
 The body must be a JSON object with a string (or number) sender of at most 128 characters and a string
-message; anything else is a clear 400, a body over CLINIC_WEBHOOK_MAX_BYTES a 413, and a sender over
+message; anything else is a clear 400, a body over CLINIC_WEBHOOK_MAX_BYTES or a message over
+CLINIC_MAX_MESSAGE_CHARS a 413 (the message is not read, so nothing is stored), and a sender over
 CLINIC_REST_RATE_LIMIT (off by default) a 429.
 
 credentials.yml names this class by module path: `bot.channels.rest.ClinicRestInput`.
@@ -28,7 +29,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels import ids
 from bot.channels.intake import is_storable_text, oversized, within_rate_limit
-from bot.channels.settings import rest_rate_limit
+from bot.channels.messages import is_too_long, too_long_reply
+from bot.channels.settings import max_message_chars, rest_rate_limit
 
 logger = logging.getLogger(__name__)
 MAX_SENDER = 128
@@ -54,6 +56,9 @@ def read_message(request: Request) -> tuple[str, str, dict | None] | HTTPRespons
         return bad_request(f"sender must be at most {MAX_SENDER} characters")
     if not isinstance(message, str):
         return bad_request("message must be a string")
+    if is_too_long(message):
+        return response.json({"error": f"message too long: at most {max_message_chars()} characters",
+                              "reply": too_long_reply()}, status=413)
     if metadata is not None and not isinstance(metadata, dict):
         return bad_request("metadata, when given, must be a JSON object")
     if not is_storable_text(sender, message, json.dumps(metadata, ensure_ascii=False)):

@@ -7,6 +7,7 @@
 | CLINIC_REST_RATE_LIMIT | (off) | the same for REST senders (REST is for tests and trusted integrations) |
 | CLINIC_SOCKET_SESSION_RATE_LIMIT | 30/minute | new widget sessions one network address may open |
 | CLINIC_WEBHOOK_MAX_BYTES | 65536 | largest webhook body accepted (413 above it) |
+| CLINIC_MAX_MESSAGE_CHARS | 4096 | longest message the bot reads, on every channel (a clear reply above it) |
 | CLINIC_WEBHOOK_DEDUP_DAYS | 8 | how long a platform's message id is remembered (Meta re-delivers for up to 7 days) |
 | CLINIC_SEND_ATTEMPTS | 4 | tries per outgoing platform call on 429, 5xx or a connection error |
 | CLINIC_SEND_MAX_WAIT | 30 | longest wait in seconds before a retry (a longer Telegram retry_after gives up) |
@@ -58,6 +59,12 @@ def socket_session_rate_limit() -> str:
 
 def webhook_max_bytes() -> int:
     return int(_number("CLINIC_WEBHOOK_MAX_BYTES", 65536, 1024))
+
+
+def max_message_chars() -> int:
+    """Telegram and WhatsApp cap a message at 4096 characters; REST and the widget are held to the same, so a
+    pasted document cannot keep the language understanding busy for minutes."""
+    return int(_number("CLINIC_MAX_MESSAGE_CHARS", 4096, 200))
 
 
 def dedup_days() -> float:

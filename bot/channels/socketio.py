@@ -37,19 +37,16 @@ from sanic import Blueprint
 
 from bot.channels import ids
 from bot.channels.intake import ConversationQueues, is_storable_text, within_rate_limit
-from bot.channels.messages import rate_limited_reply
+from bot.channels.messages import is_too_long, rate_limited_reply, too_long_reply
 from bot.channels.settings import sender_rate_limit, socket_session_rate_limit, webhook_max_bytes
 
 logger = logging.getLogger(__name__)
 
 SESSION_SALT = "clinic.socketio.session"
 MAX_SESSION_ID = 128
-MAX_MESSAGE_CHARS = 4000   # a message longer than this is refused with a clear reply
 SESSION_EXPIRED_REPLY = ("This chat session is not valid any more. Please reload the page to start a new "
                          "conversation.")
 BAD_MESSAGE_REPLY = "Sorry, I could not read that message. Please type your question as text."
-TOO_LONG_REPLY = (f"That message is too long for me (more than {MAX_MESSAGE_CHARS} characters). Please send "
-                  "a shorter question.")
 
 
 @lru_cache(maxsize=4)
@@ -202,8 +199,8 @@ class ClinicSocketIOInput(SocketIOInput):
             if not isinstance(text, str) or not text.strip() or not is_storable_text(text):
                 await reply(sid, BAD_MESSAGE_REPLY, "bad_message")
                 return
-            if len(text) > MAX_MESSAGE_CHARS:
-                await reply(sid, TOO_LONG_REPLY, "too_long")
+            if is_too_long(text):
+                await reply(sid, too_long_reply(), "too_long")
                 return
             allowed, tell = await within_rate_limit("web", conversation, sender_rate_limit())
             if not allowed:

@@ -30,10 +30,12 @@ from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, 
 from bot.channels.messages import (
     EDITED_MESSAGE_REPLY,
     UNSUPPORTED_INPUT_REPLY,
+    is_too_long,
     mark_urgent,
     message_limit,
     rate_limited_reply,
     split_message,
+    too_long_reply,
     triage_level,
 )
 from bot.channels.settings import sender_rate_limit
@@ -200,6 +202,8 @@ class ClinicTelegramInput(TelegramInput):
         text = message.get("text")
         if not isinstance(text, str):  # sticker, photo, voice, document, location, ...
             return chat_id, None, UNSUPPORTED_INPUT_REPLY
+        if is_too_long(text):
+            return chat_id, None, too_long_reply()
         if bot_username:
             text = text.replace(f"@{bot_username}", "")
         if text.strip().split(" ")[0] in ("/start", "/help"):

@@ -30,10 +30,12 @@ from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, 
 from bot.channels.messages import (
     UNSUPPORTED_INPUT_REPLY,
     choose_option,
+    is_too_long,
     mark_urgent,
     message_limit,
     rate_limited_reply,
     split_message,
+    too_long_reply,
     triage_level,
     with_numbered_options,
 )
@@ -203,6 +205,8 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             text = (request.form.get("Body") or "").strip()
             canned = None if text else UNSUPPORTED_INPUT_REPLY  # a photo, voice note, sticker or location
+            if is_too_long(text):
+                canned = too_long_reply()
             allowed, tell = await within_rate_limit(self.name(), conversation, sender_rate_limit())
             if not allowed:
                 if not tell:

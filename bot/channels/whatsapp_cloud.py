@@ -33,9 +33,11 @@ from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, 
 from bot.channels.messages import (
     UNSUPPORTED_INPUT_REPLY,
     choose_option,
+    is_too_long,
     mark_urgent,
     rate_limited_reply,
     split_message,
+    too_long_reply,
     triage_level,
     with_numbered_options,
 )
@@ -252,6 +254,8 @@ class WhatsAppCloudInput(InputChannel):
                 if not allowed and not tell:
                     continue
                 canned = rate_limited_reply() if not allowed else (None if text else UNSUPPORTED_INPUT_REPLY)
+                if allowed and is_too_long(text):
+                    canned = too_long_reply()
                 queues.submit(conversation, self._processor(request, on_new_message, conversation, text,
                                                             is_button, canned, metadata))
             return response.text("ok")

@@ -1,4 +1,5 @@
-"""Schema migrations (Alembic) for the clinic's own tables: the staff console's and the escalations table.
+"""Schema migrations (Alembic) for the clinic's own tables: the staff console's, the escalations table and the
+channel connectors' (webhook deliveries, outgoing messages).
 
 `upgrade(url)` brings a database to the newest revision. The staff console runs it on first use of a database
 in each process (bot/staff/db.py), and `python -m bot staff migrate` runs it by hand (for deployments that
@@ -25,6 +26,7 @@ MIGRATED_TABLES = frozenset({
     "escalations", "staff_users", "staff_summary_state", "conversation_summaries", "conversation_topics",
     "conversation_search", "staff_low_confidence_messages", "staff_reviews", "staff_tags",
     "staff_message_labels", "staff_audit_log", "handoffs", "escalation_alerts", "answer_feedback",
+    "webhook_deliveries", "channel_messages",
 })
 
 _lock = threading.Lock()

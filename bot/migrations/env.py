@@ -4,6 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+import bot.channels.store  # noqa: F401 - the webhook_deliveries and channel_messages tables on Base
 import bot.escalations  # noqa: F401 - the escalations table on Base
 import bot.feedback  # noqa: F401 - the answer_feedback table on Base
 import bot.handoff.store  # noqa: F401 - the handoffs table on Base

@@ -17,7 +17,12 @@ What the clinic needs: a reply within a few seconds whatever fails. This patch w
   CLINIC_ACTION_RETRY_AFTER seconds (default 5): every conversation gets the apology at once instead of each
   waiting out the timeout, then the next call tries again. The state is this process's own view of its action
   server (like a connection pool's), not conversation state.
-Red-flag advice does not go through here: Rasa sends it from the domain before `action_escalate` runs.
+Red-flag advice does not go through here: Rasa sends it from the domain before `action_escalate` runs. When
+`action_escalate` itself fails, the Rasa server records the escalation (level, flags, message; staff notified)
+so the clinic still sees it, and says so with `utter_action_escalate_recorded` ("I have passed this to the
+team, but cannot take your details now: please call ..."); if that record fails too, the person is told the
+team could not be reached (`utter_action_escalate_unavailable`). The action server's next red-flag turn in the
+conversation takes the record over (bot/triage/escalate.py), so a hung server answering late doubles nothing.
 
 Test: tests/faults/ (action server stopped, killed, answering 500) and tests/unit/test_action_timeout.py.
 """
@@ -41,6 +46,9 @@ logger = logging.getLogger("clinic.action_timeout")
 
 GENERIC_RESPONSE = "utter_action_unavailable"
 MESSAGE_TRIAGE_SLOTS = ("triage_level", "triage_flag")
+ESCALATE_ACTION = "action_escalate"
+RECORDED_RESPONSE = "utter_action_escalate_recorded"
+RECORD_WAIT = 3.0  # seconds the reply waits for the Rasa server's own escalation record
 
 
 class ActionServerBreaker:
@@ -80,9 +88,10 @@ def _failure(error: BaseException) -> tuple[str, bool]:
     return f"{type(error).__name__}: {error}", False
 
 
-async def _apology(action_name: str, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Event]:
+async def _apology(action_name: str, output_channel: Any, nlg: Any, tracker: Any, domain: Any,
+                  response: str | None = None) -> list[Event]:
     specific = f"utter_{action_name}_unavailable"
-    response = specific if specific in domain.responses else GENERIC_RESPONSE
+    response = response or (specific if specific in domain.responses else GENERIC_RESPONSE)
     message = None
     try:
         message = await nlg.generate(response, tracker, output_channel.name())
@@ -96,6 +105,42 @@ async def _apology(action_name: str, output_channel: Any, nlg: Any, tracker: Any
     return [create_bot_utterance(message)]
 
 
+def _message_red_flags(tracker: Any) -> tuple[str | None, list[str], str]:
+    """(level, flags, text) of the latest message, from what the red-flag detector put in its parse data, else
+    from the triage slots (domain/red_flags.yml)."""
+    latest = tracker.latest_message
+    parse_data = getattr(latest, "parse_data", None) or {}
+    red_flags = parse_data.get("red_flags") or {}
+    level = red_flags.get("level") or tracker.get_slot("triage_level")
+    flags = [str(flag) for flag in (red_flags.get("flags") or [tracker.get_slot("triage_flag")]) if flag]
+    return level, flags, getattr(latest, "text", None) or ""
+
+
+async def record_escalation(tracker: Any) -> Any:
+    """The Rasa server's own escalation record when the action server could not make it: the stored
+    EscalationResult, or None (no red flag in the message, or the database failed too)."""
+    level, flags, text = _message_red_flags(tracker)
+    if not level:
+        return None
+    from bot.triage.escalate import open_escalation
+
+    open_id = tracker.get_slot("escalation_id") if tracker.get_slot("escalation_open") else None
+    channel = getattr(tracker.latest_message, "input_channel", None) or tracker.get_latest_input_channel()
+    try:
+        result = await asyncio.wait_for(asyncio.to_thread(
+            open_escalation, tracker.sender_id, channel, level, flags, text,
+            open_escalation_id=int(open_id) if str(open_id or "").isdigit() else None, recorded_by="rasa"),
+            timeout=RECORD_WAIT)
+    except Exception:  # noqa: BLE001 - the person is told to call; the failure is logged
+        logger.exception("the Rasa server could not record the escalation of %s either", tracker.sender_id)
+        return None
+    if not result.stored:
+        return None
+    logger.warning("escalation %s (%s) recorded by the Rasa server: the action server was unavailable",
+                   result.escalation_id, result.level)
+    return result
+
+
 async def fallback_events(action: RemoteAction, output_channel: Any, nlg: Any, tracker: Any,
                           domain: Any) -> list[Event]:
     """What a failed action call is replaced with (see the module docstring)."""
@@ -104,7 +149,13 @@ async def fallback_events(action: RemoteAction, output_channel: Any, nlg: Any, t
         from rasa.core.actions.action import ActionSessionStart
 
         return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
-    events = await _apology(name, output_channel, nlg, tracker, domain)
+    recorded = await record_escalation(tracker) if name == ESCALATE_ACTION else None
+    if recorded is not None and RECORDED_RESPONSE in domain.responses:
+        events = await _apology(name, output_channel, nlg, tracker, domain, RECORDED_RESPONSE)
+        events += [SlotSet("escalation_open", True), SlotSet("escalation_level", recorded.level),
+                   SlotSet("escalation_id", str(recorded.escalation_id))]
+    else:
+        events = await _apology(name, output_channel, nlg, tracker, domain)
     # the red-flag slots describe one message (domain/red_flags.yml); action_escalate clears them, so do we
     events += [SlotSet(slot, None) for slot in MESSAGE_TRIAGE_SLOTS if tracker.get_slot(slot) is not None]
     form = tracker.active_loop_name

@@ -1,11 +1,13 @@
-"""The accounts area's service: what an admin may do to an account (unlock, (de)activate, role, password)."""
+"""The accounts area's service: what an admin may do to an account (unlock, (de)activate, role, password,
+the display name visitors see)."""
 from __future__ import annotations
 
-from bot.staff.auth import AccountError, set_password
+from bot.staff.auth import AccountError, clean_display_name, set_password
 from bot.staff.models import ROLES, StaffUser
 
 
-def apply_action(user: StaffUser, actor: StaffUser, action: str, role: str = "", password: str = "") -> None:
+def apply_action(user: StaffUser, actor: StaffUser, action: str, role: str = "", password: str = "",
+                 display_name: str = "") -> None:
     """Change `user` as `actor` asked; AccountError says why not (the caller rolls back)."""
     if action == "unlock":
         user.failed_logins, user.locked_until = 0, None
@@ -21,5 +23,7 @@ def apply_action(user: StaffUser, actor: StaffUser, action: str, role: str = "",
         user.role = role
     elif action == "password":
         set_password(user, password)
+    elif action == "display_name":
+        user.display_name = clean_display_name(display_name)
     else:
         raise AccountError(f"unknown action {action!r}")

@@ -33,7 +33,7 @@ def users_create() -> Any:
         return redirect(url_for("staff.accounts.users"))
     db = db_session()
     try:
-        user = create_user(db, form.username.data, form.password.data, form.role.data)
+        user = create_user(db, form.username.data, form.password.data, form.role.data, form.display_name.data)
         db.commit()
     except AccountError as error:
         db.rollback()
@@ -56,7 +56,8 @@ def users_update(user_id: int) -> Any:
     try:
         if not form.validate():
             raise AccountError(form.first_error())
-        apply_action(user, g.user, action, form.role.data or "", form.password.data or "")
+        apply_action(user, g.user, action, form.role.data or "", form.password.data or "",
+                     form.display_name.data or "")
         db.commit()
     except AccountError as error:
         db.rollback()

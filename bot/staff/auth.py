@@ -61,7 +61,18 @@ def check_new_password(password: str) -> None:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def create_user(session: Session, username: str, password: str, role: str = "staff") -> StaffUser:
+def clean_display_name(value: str | None) -> str | None:
+    """The name visitors see ("Anna", "Dr Lee"): 1-64 printable characters, or None for "derive it"."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    if len(value) > 64 or not value.isprintable() or any(c in "<>{}" for c in value):
+        raise AccountError("a display name is 1-64 printable characters, without < > { }")
+    return value
+
+
+def create_user(session: Session, username: str, password: str, role: str = "staff",
+                display_name: str | None = None) -> StaffUser:
     """Create an account; raise AccountError if the name is taken, the role unknown or the password short."""
     username = username.strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
@@ -72,7 +83,7 @@ def create_user(session: Session, username: str, password: str, role: str = "sta
     if session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none():
         raise AccountError(f"a staff user named {username!r} already exists")
     user = StaffUser(username=username, password_hash=hash_password(password), role=role, active=True,
-                     failed_logins=0)
+                     failed_logins=0, display_name=clean_display_name(display_name))
     session.add(user)
     session.flush()
     return user

@@ -24,7 +24,7 @@ def _create_user(args: argparse.Namespace) -> int:
     engine = staff_engine()
     with Session(bind=engine, future=True, expire_on_commit=False) as session:
         try:
-            user = create_user(session, args.name, password, args.role)
+            user = create_user(session, args.name, password, args.role, args.display_name)
             session.commit()
         except AccountError as error:
             print(f"error: {error}; nothing created", file=sys.stderr)
@@ -115,6 +115,8 @@ def add_staff_commands(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--role", choices=["staff", "admin"], default="staff",
                         help="staff can review; admin can also export, erase and manage accounts")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.add_argument("--display-name", default=None,
+                        help="the name a visitor sees when this person joins a chat (default: from the user name)")
     create.set_defaults(handler=_create_user)
 
     retention = sub.add_parser("retention", help="delete conversations idle longer than the retention period")

@@ -128,6 +128,13 @@ def pct(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
+@bp.app_template_filter("visitor_name")
+def visitor_name(user: Any) -> str:
+    from bot.staff.handoff import visitor_name as name
+
+    return name(user)
+
+
 @bp.app_template_filter("utc")
 def utc(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else (value or "")

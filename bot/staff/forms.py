@@ -146,12 +146,14 @@ class UserCreateForm(ConsoleForm):
     username = StringField(filters=[lambda v: (v or "").strip()], validators=[InputRequired(), Length(max=64)])
     password = PasswordField(validators=[InputRequired(), Length(max=1024)])
     role = StringField(default="staff", validators=[AnyOf(ROLES)])
+    display_name = StringField(validators=[Optional(), Length(max=64)])
 
 
-USER_ACTIONS = ("unlock", "deactivate", "activate", "role", "password")
+USER_ACTIONS = ("unlock", "deactivate", "activate", "role", "password", "display_name")
 
 
 class UserActionForm(ConsoleForm):
     action = StringField(validators=[AnyOf(USER_ACTIONS, message="unknown action")])
     role = StringField(validators=[Optional(), AnyOf(ROLES, message="unknown role")])
     password = PasswordField(validators=[Optional(), Length(max=1024)])
+    display_name = StringField(validators=[Optional(), Length(max=64)])

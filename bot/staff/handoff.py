@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from bot.handoff import store
 from bot.handoff.token import handoff_token
 from bot.staff import queries
+from bot.staff.models import StaffUser
 
 OPERATIONS = ("take_over", "reply", "hand_back")
 
@@ -27,9 +28,12 @@ class HandoffResult:
     message: str  # what the console shows the staff member
 
 
-def display_name(username: str) -> str:
-    """The first name a visitor sees: 'anna.lee' -> 'Anna'."""
-    first = username.replace("_", ".").replace("-", ".").split(".")[0] or username
+def visitor_name(user: StaffUser) -> str:
+    """The name a visitor sees when this person joins: the account's display name, set by an admin or with
+    `bot staff create-user --display-name`; without one, the first part of the user name ('anna.lee' -> 'Anna')."""
+    if user.display_name:
+        return user.display_name
+    first = user.username.split("@")[0].replace("_", ".").replace("-", ".").split(".")[0] or user.username
     return first[:1].upper() + first[1:]
 
 
@@ -37,10 +41,10 @@ def rasa_url() -> str:
     return os.environ.get("CLINIC_RASA_URL", "http://localhost:5005").rstrip("/")
 
 
-def operate(operation: str, conversation_id: str, username: str, text: str = "") -> HandoffResult:
+def operate(operation: str, conversation_id: str, user: StaffUser, text: str = "") -> HandoffResult:
     if operation not in OPERATIONS:
         raise ValueError(f"unknown handoff operation {operation!r}")
-    body = {"conversation_id": conversation_id, "staff_id": username, "staff_name": display_name(username),
+    body = {"conversation_id": conversation_id, "staff_id": user.username, "staff_name": visitor_name(user),
             "text": text}
     try:
         answer = requests.post(f"{rasa_url()}/webhooks/handoff/{operation}", json=body, timeout=15,

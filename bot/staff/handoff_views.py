@@ -65,7 +65,7 @@ def operate(sender_id: str, operation: str) -> Any:
     state = store.get(sender_id)
     if operation == "reply" and state.state == store.STAFF and state.staff_id != g.user.username:
         return error_page(f"Not sent: {state.staff_id} is handling this conversation; take it over first.", 409)
-    result = service.operate(operation, sender_id, g.user.username, text)
+    result = service.operate(operation, sender_id, g.user, text)
     if result.ok:
         record(f"handoff_{operation}", sender_id)
     if request.accept_mimetypes.best == "application/json" or request.is_json:

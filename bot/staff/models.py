@@ -26,6 +26,7 @@ class StaffUser(Base):
 
     id = Column(Integer, primary_key=True)
     username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(64), nullable=True)  # what a visitor sees when this person joins a chat
     password_hash = Column(String(255), nullable=False)
     role = Column(String(16), nullable=False, default="staff")  # staff | admin
     active = Column(Boolean, nullable=False, default=True)

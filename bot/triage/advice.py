@@ -143,6 +143,7 @@ def red_flag_domain(profile: ClinicProfile | None = None) -> dict:
         responses[response_name(level)] = variations
     responses["utter_action_unavailable"] = [{"text": line("action_unavailable", profile)}]
     responses["utter_action_escalate_unavailable"] = [{"text": line("escalation_unavailable", profile)}]
+    responses["utter_action_escalate_recorded"] = [{"text": line("escalation_recorded", profile)}]
     return {"version": "3.1", "responses": responses}
 
 

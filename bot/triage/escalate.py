@@ -53,17 +53,24 @@ def merge_with_history(level: str | None, flags: list[str], text: str,
 
 def open_escalation(conversation_id: str, channel: str | None, level: str, flags: list[str], message: str,
                     open_escalation_id: int | None = None,
-                    notifiers: Sequence[Notifier] | None = None) -> EscalationResult:
+                    notifiers: Sequence[Notifier] | None = None,
+                    recorded_by: str | None = None) -> EscalationResult:
     """Commit the escalation, then notify. A later, not more severe flag in the same conversation updates the
-    open record without paging staff again. Never raises."""
+    open record without paging staff again. `recorded_by="rasa"`: the Rasa server records it because the action
+    server failed (bot/server/action_timeout.py); the action server's next call adopts that record (one
+    escalation, and the contact offer it could not make then). Never raises."""
     try:
+        if recorded_by is None:
+            adopted = _adopt_rasa_record(conversation_id, level, flags, message, notifiers)
+            if adopted is not None:
+                return adopted
         if open_escalation_id:
             existing = escalations.get_escalation(open_escalation_id)
             if existing is not None and level_rank(level) >= level_rank(existing.level):
                 updated = escalations.add_flags(open_escalation_id, level, flags, message)
                 return EscalationResult(open_escalation_id, existing.level, flags, True,
                                         bool(updated is not None and updated.notified), False)
-        record = escalations.create_escalation(conversation_id, level, flags, message, channel)
+        record = escalations.create_escalation(conversation_id, level, flags, message, channel, recorded_by)
     except Exception:  # noqa: BLE001 - the advice has been given; the person is told to call the clinic
         logger.exception("could not store the escalation for conversation %s (level %s, flags %s)",
                          conversation_id, level, flags)
@@ -72,6 +79,22 @@ def open_escalation(conversation_id: str, channel: str | None, level: str, flags
         return EscalationResult(None, level, flags, False, False, True)
     notified = notify_in_background(escalations.escalation_payload(record, "created"), notifiers, record.id)
     return EscalationResult(record.id, level, flags, True, notified, True)
+
+
+def _adopt_rasa_record(conversation_id: str, level: str, flags: list[str], message: str,
+                       notifiers: Sequence[Notifier] | None) -> EscalationResult | None:
+    """Take over the conversation's open record the Rasa server made on its own; None when there is none.
+    Counted as new (the offer to be contacted is made now); staff are paged if the Rasa server could not."""
+    found = escalations.adoptable_escalation(conversation_id)
+    if found is None:
+        return None
+    record = escalations.adopt(found.id, level, flags, message)
+    if record is None:
+        return None
+    notified = bool(record.notified)
+    if not notified:
+        notified = notify_in_background(escalations.escalation_payload(record, "created"), notifiers, record.id)
+    return EscalationResult(record.id, record.level, flags, True, notified, True)
 
 
 def notify_in_background(payload: dict, notifiers: Sequence[Notifier] | None = None,

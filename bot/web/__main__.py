@@ -6,6 +6,7 @@ import os
 
 from waitress import serve
 
+from bot.server.log_privacy import install as install_log_privacy
 from bot.web.app import create_app
 
 
@@ -14,6 +15,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
+    # no patient's words or contact details in web.log: Flask logs a failed request's traceback, whose SQL
+    # error quotes its parameters (a staff search, a contact being edited); the same redaction as Rasa's
+    install_log_privacy()
     app = create_app()
     # open escalations past their response target are re-notified from here (bot/staff/alerts.py)
     from bot.staff.alerts import start_renotifier

@@ -25,9 +25,9 @@ def add_staff(database_url: str) -> tuple[str, str]:
 
     engine = create_engine(database_url, future=True)
     Base.metadata.create_all(engine)
-    username, password = f"anna.h{uuid.uuid4().hex[:8]}", "handoff-test-password"  # the visitor sees "Anna"
+    username, password = f"frontdesk{uuid.uuid4().hex[:8]}", "handoff-test-password"
     with Session(bind=engine) as session:
-        create_user(session, username, password, "staff")
+        create_user(session, username, password, "staff", display_name="Anna")  # the visitor sees "Anna"
         session.commit()
     engine.dispose()
     return username, password

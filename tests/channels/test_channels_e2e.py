@@ -19,10 +19,13 @@ from tests.channels.conftest import PUBLIC_HOST, SENDER_RATE_LIMIT, TELEGRAM_LIM
 from tests.channels.webhooks import (
     TIMEOUT,
     meta_notification,
+    meta_sent_to,
     new_chat_id,
     new_whatsapp_number,
+    post_meta,
     post_telegram,
     post_twilio,
+    socket_session,
     telegram_sent_to,
     telegram_update,
     twilio_bodies,
@@ -31,6 +34,7 @@ from tests.channels.webhooks import (
     user_events,
     wait_events,
     wait_telegram,
+    wait_until,
 )
 from tests.rest import new_sender, say
 
@@ -223,6 +227,44 @@ def test_a_sender_over_the_rate_limit_is_told_once_and_not_processed(channel_bot
     wait_events(channel_bot.database_url, f"telegram:{chat_id}", SENDER_RATE_LIMIT)
     texts = [e["text"] for e in user_events(channel_bot.database_url, f"telegram:{chat_id}")]
     assert texts == [f"hello {number}" for number in range(SENDER_RATE_LIMIT)], "in order, the first ones only"
+
+
+def too_long_message() -> str:
+    """A pasted diary well over the 4096-character limit, with a red flag the bot cannot be trusted to see."""
+    return ("Week of long runs, tendon stiff every morning and sore on the stairs. " * 70
+            + "Then today a loud pop and now I cannot walk.")
+
+
+def test_a_message_over_the_length_limit_gets_a_clear_reply_with_the_numbers_on_every_channel(channel_bot):
+    text_ = too_long_message()
+    assert len(text_) > 4096
+    chat_id, number, wa_id = new_chat_id(), new_whatsapp_number(), f"4477008{random.randint(10000, 99999)}"
+    assert post_telegram(channel_bot, telegram_update(chat_id, text=text_)).status_code == 200
+    assert post_twilio(channel_bot, twilio_form(number, text_)).status_code == 200
+    assert post_meta(channel_bot, meta_notification(wa_id, text_)).status_code == 200
+    rest = requests.post(f"{channel_bot.rasa_url}/webhooks/rest/webhook", timeout=TIMEOUT,
+                         json={"sender": new_sender("too-long"), "message": text_})
+    assert rest.status_code == 413 and "4096" in rest.json()["error"]
+    client, confirmed, replies = socket_session(channel_bot.rasa_url)
+    try:
+        client.emit("user_uttered", {"message": text_, "session_id": confirmed[0]})
+        wait_until(lambda: replies, what="a widget reply")
+    finally:
+        client.disconnect()
+
+    received = {
+        "telegram": wait_telegram(channel_bot, chat_id, 1)[0]["text"],
+        "twilio": wait_until(lambda: twilio_bodies(channel_bot, number), what="a Twilio reply")[0],
+        "meta": wait_until(lambda: meta_sent_to(channel_bot, wa_id), what="a Meta reply")[0]["text"]["body"],
+        "rest": rest.json()["reply"],
+        "widget": replies[0]["text"],
+    }
+    for channel, reply in received.items():
+        assert "too long" in reply and "999" in reply, (channel, reply)
+    # the message was not read, so nothing of it is in the conversation log
+    for conversation in (f"telegram:{chat_id}", twilio_conversation(number), f"whatsapp:+{wa_id}",
+                         "web:" + confirmed[0].rsplit(".", 1)[0]):
+        assert user_events(channel_bot.database_url, conversation) == [], conversation
 
 
 def test_telegram_429_then_200_still_delivers_the_answer(channel_bot):

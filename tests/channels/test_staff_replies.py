@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.staff import handoff as console
+from bot.staff.models import StaffUser
 from tests.channels.webhooks import (
     meta_notification,
     meta_sent_to,
@@ -29,6 +30,7 @@ from tests.channels.webhooks import (
 
 pytestmark = pytest.mark.e2e
 
+ANNA = StaffUser(username="front.desk.2", display_name="Anna")  # the name visitors see is the display name
 REPLY = "Hi, this is Anna from the clinic. Can you send me a photo of the swelling?"
 
 
@@ -40,9 +42,9 @@ def console_to(channel_bot, monkeypatch):
 
 
 def take_over_and_reply(conversation: str) -> None:
-    taken = console.operate("take_over", conversation, "anna")
+    taken = console.operate("take_over", conversation, ANNA)
     assert taken.ok and taken.delivered, taken.message
-    sent = console.operate("reply", conversation, "anna", REPLY)
+    sent = console.operate("reply", conversation, ANNA, REPLY)
     assert sent.ok and sent.delivered, sent.message
 
 
@@ -57,7 +59,7 @@ def test_a_staff_reply_reaches_the_right_telegram_chat(console_to):
         telegram_sent_to(console_to, chat_id), what="the staff reply on Telegram")]
     assert any("Anna from Riverside Sports Physiotherapy has joined" in t for t in texts)
     assert not any(REPLY in m["text"] for m in telegram_sent_to(console_to, other))
-    assert console.operate("hand_back", f"telegram:{chat_id}", "anna").ok
+    assert console.operate("hand_back", f"telegram:{chat_id}", ANNA).ok
 
 
 def test_a_staff_reply_reaches_the_right_whatsapp_number_via_twilio(console_to):
@@ -85,7 +87,7 @@ def test_outside_the_24_hour_window_the_console_says_why_it_cannot_send(console_
     assert post_meta(console_to, meta_notification(wa_id, "hello")).status_code == 200
     conversation = f"whatsapp:+{wa_id}"
     wait_until(lambda: user_events(console_to.database_url, conversation), what="the message logged")
-    assert console.operate("take_over", conversation, "anna").ok
+    assert console.operate("take_over", conversation, ANNA).ok
     # the patient's last message was 25 hours ago
     day_ago = time.time() - 25 * 3600
     engine = create_engine(console_to.database_url)
@@ -98,7 +100,7 @@ def test_outside_the_24_hour_window_the_console_says_why_it_cannot_send(console_
                          {"d": json.dumps(data), "t": day_ago, "i": row.id})
     engine.dispose()
     before = len(meta_sent_to(console_to, wa_id))
-    refused = console.operate("reply", conversation, "anna", REPLY)
+    refused = console.operate("reply", conversation, ANNA, REPLY)
     assert not refused.ok and not refused.delivered
     assert "24 hours" in refused.message and "25 hours ago" in refused.message
     assert not any(REPLY in json.dumps(m) for m in meta_sent_to(console_to, wa_id)[before:])

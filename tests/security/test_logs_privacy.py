@@ -150,3 +150,40 @@ def test_tracebacks_keep_frames_and_lose_bodies():
     formatted = logging.Formatter().format(record)
     assert PLACE not in formatted and "RuntimeError: 500, Internal Server Error" in formatted
     assert "test_tracebacks_keep_frames_and_lose_bodies" in formatted  # the frame is still there
+
+
+WEB_FAILURE = """
+import sys
+from unittest import mock
+
+import sqlalchemy.exc
+
+import bot.web.__main__ as web
+
+
+def failing_request(app, **_):
+    # what Flask logs when a view fails: its traceback, whose SQL error quotes the query's parameters
+    try:
+        raise sqlalchemy.exc.OperationalError("SELECT * FROM events WHERE data LIKE ?", ("%{place}%",),
+                                              Exception("database is locked"))
+    except sqlalchemy.exc.OperationalError:
+        app.logger.exception("Exception on /staff/api/conversations [GET]")
+
+
+with mock.patch.object(web, "serve", failing_request), mock.patch("bot.staff.alerts.start_renotifier"), \\
+        mock.patch.object(sys, "argv", ["bot.web"]):
+    web.main()
+"""
+
+
+def test_the_web_app_redacts_what_a_failed_request_logs(tmp_path):
+    import os
+    import subprocess
+
+    env = dict(os.environ, CLINIC_DATABASE_URL=f"sqlite:///{tmp_path}/clinic.db",
+               CLINIC_SECRET_KEY="test-web-log-secret")
+    result = subprocess.run([sys.executable, "-c", WEB_FAILURE.format(place=PLACE)], env=env, cwd=Path.cwd(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Exception on /staff/api/conversations" in result.stderr and "database is locked" in result.stderr
+    assert PLACE not in result.stderr, result.stderr[-2000:]

@@ -67,3 +67,30 @@ def test_bad_form_values_get_a_400_not_a_crash(as_staff, as_admin):
     assert "Not created: role" in as_admin.get("/staff/users").get_data(as_text=True)
     response = as_admin.post("/staff/users/1", {"action": "explode"})
     assert response.status_code == 302 and "unknown action" in as_admin.get("/staff/users").get_data(as_text=True)
+
+
+def test_an_admin_sets_the_name_visitors_see_and_the_handoff_uses_it(as_admin, staff_db):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from bot.staff.handoff import visitor_name
+    from bot.staff.models import StaffUser
+
+    created = as_admin.post("/staff/users", {"username": "r.okafor", "password": "okafor-password-1",
+                                             "role": "staff", "display_name": "  Dr   Okafor "})
+    assert created.status_code == 302
+
+    def account() -> StaffUser:
+        with Session(bind=staff_engine(staff_db), expire_on_commit=False) as session:
+            return session.execute(select(StaffUser).where(StaffUser.username == "r.okafor")).scalar_one()
+
+    assert account().display_name == "Dr Okafor" and visitor_name(account()) == "Dr Okafor"
+    assert "Dr Okafor" in as_admin.get("/staff/users").get_data(as_text=True)
+    user_id = account().id
+    refused = as_admin.post(f"/staff/users/{user_id}", {"action": "display_name", "display_name": "<b>Ro</b>"})
+    assert refused.status_code == 302 and "Not changed" in as_admin.get("/staff/users").get_data(as_text=True)
+    assert account().display_name == "Dr Okafor"
+    as_admin.post(f"/staff/users/{user_id}", {"action": "display_name", "display_name": ""})
+    assert account().display_name is None and visitor_name(account()) == "R", "cleared: derived from the name"
+    assert visitor_name(StaffUser(username="anna.lee")) == "Anna"
+    assert visitor_name(StaffUser(username="tom_b@clinic.example")) == "Tom"

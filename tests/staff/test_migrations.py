@@ -67,7 +67,7 @@ def test_a_fresh_database_is_migrated_to_the_models_schema(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     assert migrations.current(engine) is None
     migrations.upgrade(engine)
-    assert migrations.current(engine) == migrations.head() == "0004_answer_feedback"
+    assert migrations.current(engine) == migrations.head() == "0005_channels_names_origin"
     assert migrations.MIGRATED_TABLES <= set(inspect(engine).get_table_names())
     assert "events" not in inspect(engine).get_table_names()  # Rasa's table is Rasa's
     assert schema_differences(engine) == []

@@ -175,6 +175,8 @@ def test_webhook_notifier_posts_the_escalation_json(dispatcher, monkeypatch, web
     assert body["level"] == "same_day" and "rupture_reported" in body["flags"]
     assert body["conversation_id"] == "runner-1"
     assert escalations.get_escalation(body["id"]).notified is True
+    # the patient's words stay in the console: a webhook relay (chat, pager) is outside the clinic's systems
+    assert "torn" not in json.dumps(body) and "message" not in body
 
 
 def test_webhook_that_is_down_keeps_notified_false(dispatcher, monkeypatch):

@@ -84,10 +84,39 @@ def test_a_failing_call_ends_in_the_apology_within_the_timeout(behaviour):
     assert texts(events) == [line("action_unavailable")] and clinic_profile().phone in texts(events)[0]
 
 
-def test_escalate_has_its_own_apology_and_clears_the_message_slots():
+def test_escalate_failing_is_recorded_by_the_rasa_server_and_said_so(clinic_db):
+    from bot import escalations
+
+    events, _ = asyncio.run(call("action_escalate", "500", [SlotSet("triage_level", "same_day"),
+                                                            SlotSet("triage_flag", "rupture_pop_snap")]))
+    assert texts(events) == [line("escalation_recorded")] and clinic_profile().phone in texts(events)[0]
+    assert SlotSet("triage_level", None) in events and SlotSet("escalation_open", True) in events
+    record = escalations.adoptable_escalation("runner")
+    assert record is not None and record.level == "same_day" and record.flags == "rupture_pop_snap"
+    assert SlotSet("escalation_id", str(record.id)) in events
+
+
+def test_escalate_failing_with_the_database_down_too_says_the_team_was_not_reached(monkeypatch):
+    monkeypatch.setenv("CLINIC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     events, _ = asyncio.run(call("action_escalate", "500", [SlotSet("triage_level", "same_day")]))
     assert texts(events) == [line("escalation_unavailable")]
-    assert SlotSet("triage_level", None) in events
+    assert SlotSet("triage_level", None) in events and SlotSet("escalation_open", True) not in events
+
+
+def test_the_action_server_takes_over_the_rasa_servers_record(clinic_db):
+    from bot import escalations
+    from bot.triage.escalate import open_escalation
+
+    first = open_escalation("runner", "rest", "same_day", ["rupture_pop_snap"], "a loud pop", recorded_by="rasa")
+    # a hung action server answering late, about the same message: the same record, nothing added
+    late = open_escalation("runner", "rest", "same_day", ["rupture_pop_snap"], "a loud pop")
+    assert late.escalation_id == first.escalation_id and late.new  # new for this server: it makes the offer
+    record = escalations.get_escalation(first.escalation_id)
+    assert record.recorded_by == "rasa,adopted" and not record.notes
+    # adopted once: the next red flag of the conversation is an ordinary update or a new record
+    assert escalations.adoptable_escalation("runner") is None
+    other = open_escalation("runner", "rest", "emergency", ["possible_clot_calf"], "calf hot and swollen")
+    assert other.escalation_id != first.escalation_id
 
 
 def test_an_open_form_is_closed_and_its_validation_failing_empties_it():

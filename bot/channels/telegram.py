@@ -161,7 +161,8 @@ class ClinicTelegramInput(TelegramInput):
     def has_secret_token(self, headers: Any) -> bool:
         """True when the request carries the secret token registered with setWebhook (constant-time check)."""
         given = headers.get(SECRET_HEADER) or ""
-        return hmac.compare_digest(given.encode(), self.secret_token.encode())
+        # a header Sanic decoded with lone surrogates cannot be the token; surrogateescape keeps it comparable
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.secret_token.encode())
 
     def set_webhook(self) -> bool:
         """Register the webhook URL with the secret token Telegram must echo in every update."""

@@ -68,6 +68,7 @@ def test_telegram_registers_the_webhook_with_the_secret_token(fake):
     assert channel.has_secret_token({"X-Telegram-Bot-Api-Secret-Token": "s3cret_-token"})
     assert not channel.has_secret_token({"X-Telegram-Bot-Api-Secret-Token": "wrong"})
     assert not channel.has_secret_token({})
+    assert not channel.has_secret_token({"X-Telegram-Bot-Api-Secret-Token": "s3cret\udce9-token"})
 
 
 def test_telegram_refuses_a_secret_token_telegram_would_reject():

@@ -4,8 +4,10 @@ negatives get none; the escalation is recorded; a red flag typed into the contac
 from __future__ import annotations
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
+from bot.channels.settings import max_message_chars
 from bot.clinic_profile import clinic_profile
 from bot.triage.advice import level_advice
 from tests.red_flags.suite import load_suite
@@ -42,6 +44,12 @@ def assert_turn(case_id: str, turn: str, expected: str | None, reply: str) -> No
 def test_suite_case_over_rest(running_bot, case):
     sender = new_sender(f"rf-{case.id[:20]}")
     for turn, expected in zip(case.turns, case.levels, strict=True):
+        if len(turn) > max_message_chars():  # not read: a clear 413 whose reply names the numbers to call
+            assert expected is None, f"{case.id}: a red flag longer than the message limit cannot be read"
+            refused = requests.post(f"{running_bot.rasa_url}/webhooks/rest/webhook", timeout=60,
+                                    json={"sender": sender, "message": turn})
+            assert refused.status_code == 413 and PROFILE.emergency_number in refused.json()["reply"]
+            continue
         reply = reply_text(say(running_bot.rasa_url, sender, turn))
         assert_turn(case.id, turn, expected, reply)
 

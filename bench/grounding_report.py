@@ -10,7 +10,6 @@ import statistics
 import sys
 
 from bot.paths import PROJECT_ROOT
-from bot.topics import TOPIC_INTENTS
 from knowledge.build import CARDS_DIR, SOURCES_DIR, ground_sentences
 from knowledge.cards import load_cards
 from knowledge.errors import KnowledgeError
@@ -29,9 +28,7 @@ def _cell(text: str) -> str:
 def build_report() -> str:
     docs = load_manifest(SOURCES_DIR)
     policies = load_policies()
-    cards = load_cards(CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names], TOPIC_INTENTS, policies)
-    order = {card_id: i for i, card_id in enumerate(TOPIC_INTENTS.values())}
-    cards.sort(key=lambda c: order.get(c.id, len(order)))
+    cards = load_cards(CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names], policies)
     threshold = load_threshold()
     results = {card.id: ground_sentences(card, policies, threshold=threshold) for card in cards}
     documents = [r for rs in results.values() for r in rs if not r.sentence.policy]

@@ -9,7 +9,16 @@ import spacy
 
 from bot.fingerprint import fingerprint, is_current, write_stamp
 from bot.locks import file_lock
-from bot.paths import BUILD_DIR, ENTITY_PATTERNS_FILE, MODELS_DIR, PROJECT_ROOT, SPACY_PIPELINE_DIR
+from bot.paths import (
+    BUILD_DIR,
+    DATA_DIR,
+    ENTITY_PATTERNS_FILE,
+    MODELS_DIR,
+    PROJECT_ROOT,
+    RASA_DATA_DIR,
+    RASA_DOMAIN_DIR,
+    SPACY_PIPELINE_DIR,
+)
 
 MODEL_NAME = "clinic"
 MODEL_FILE = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
@@ -50,11 +59,13 @@ def build_knowledge_base(force: bool = False) -> None:
 
 
 def model_inputs_fingerprint() -> str:
-    """Everything a trained model depends on, including the spaCy pipeline's *content* (Rasa ignores it)."""
+    """Everything a trained model depends on, including the spaCy pipeline's *content* (Rasa ignores it).
+    The domain and rules derived from the cards (build/rasa/) are covered, so a card's new intent retrains."""
     inputs = [
         PROJECT_ROOT / "config.yml",
-        PROJECT_ROOT / "domain",
-        PROJECT_ROOT / "data",
+        RASA_DOMAIN_DIR,
+        RASA_DATA_DIR,
+        DATA_DIR,
         SPACY_PIPELINE_DIR,
         PROJECT_ROOT / "bot" / "nlp",
         PROJECT_ROOT / "bot" / "triage",
@@ -71,7 +82,7 @@ def train_model(force: bool = False) -> bool:
     print("model: training (the data, config or spaCy pipeline changed); this takes a few minutes")
     command = [
         sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain", "--data", "data",
+        "--config", "config.yml", "--domain", str(RASA_DOMAIN_DIR), "--data", str(DATA_DIR), str(RASA_DATA_DIR),
         "--out", str(MODELS_DIR), "--fixed-model-name", MODEL_NAME,
         "--force",  # Rasa fingerprints the spaCy pipeline's path, not its content: we decided to train
     ]
@@ -91,11 +102,23 @@ def build_red_flag_domain() -> bool:
     return changed
 
 
+def build_rasa_project() -> bool:
+    """Write build/rasa/: the domain and the topic rules, derived from domain/ and the cards (bot/topic_wiring.py)."""
+    from bot.topic_wiring import write_rasa_project
+
+    changed = write_rasa_project()
+    where = RASA_DOMAIN_DIR.parent.relative_to(PROJECT_ROOT)
+    state = "written to" if changed else "up to date in"
+    print(f"Rasa project (domain and topic rules from the cards): {state} {where}")
+    return changed
+
+
 def build_all(force: bool = False) -> Path:
-    """spaCy pipeline, then knowledge base, then the generated domain part, then model, each only when needed."""
+    """spaCy pipeline, knowledge base, the generated domain parts, then the model, each only when needed."""
     with build_lock():
         rebuilt = build_spacy_pipeline(force=force)
         build_knowledge_base(force=force)
         build_red_flag_domain()
+        build_rasa_project()
         train_model(force=force or rebuilt)
     return MODEL_FILE

@@ -9,11 +9,10 @@ VAR_DIR = PROJECT_ROOT / "var"
 MODELS_DIR = PROJECT_ROOT / "models"
 SPACY_PIPELINE_DIR = BUILD_DIR / "spacy_pipeline"
 ENTITY_PATTERNS_FILE = PROJECT_ROOT / "bot" / "nlp" / "entity_patterns.jsonl"
-DOMAIN_DIR = PROJECT_ROOT / "domain"  # Rasa merges every .yml file in it into one domain
+CARDS_DIR = PROJECT_ROOT / "knowledge" / "cards"  # one card per topic: the single source of a topic
+DOMAIN_DIR = PROJECT_ROOT / "domain"  # the hand-written domain parts (Rasa merges every .yml file)
+DATA_DIR = PROJECT_ROOT / "data"  # the hand-written NLU data, rules and stories
+RASA_BUILD_DIR = BUILD_DIR / "rasa"  # what Rasa trains on: domain/ and data/ plus the parts derived from the cards
+RASA_DOMAIN_DIR = RASA_BUILD_DIR / "domain"
+RASA_DATA_DIR = RASA_BUILD_DIR / "data"
 
-
-def domain_dict() -> dict:
-    """The merged domain as plain data (intents, slots, responses, ...), for code that is not Rasa."""
-    from rasa.shared.core.domain import Domain
-
-    return Domain.load(str(DOMAIN_DIR)).as_dict()

@@ -181,7 +181,7 @@ def topic_question(topic: str) -> str:
 
 
 def known_topics() -> list[str]:
-    """Every topic with an answer card, in the order of bot/topics.py."""
+    """Every topic with an answer card, in card id order (the cards are the topics: bot/topics.py)."""
     return list(_kb().topics)
 
 
@@ -241,7 +241,7 @@ def normalise_severity(value: str | None) -> str | None:
 def _topic(topic: str) -> _Topic:
     kb = _kb()
     if topic not in kb.topics:
-        raise UnknownTopic(f"unknown topic {topic!r}: use one of {sorted(kb.topics)} (see bot/topics.py)")
+        raise UnknownTopic(f"unknown topic {topic!r}: use one of {sorted(kb.topics)} (one per card in knowledge/cards)")
     return kb.topics[topic]
 
 

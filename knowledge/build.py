@@ -20,9 +20,8 @@ from tqdm import tqdm
 from bot.db import make_engine
 from bot.fingerprint import fingerprint, is_current, write_stamp
 from bot.locks import file_lock
-from bot.paths import BUILD_DIR
+from bot.paths import BUILD_DIR, PROJECT_ROOT
 from bot.settings import knowledge_database_url
-from bot.topics import TOPIC_INTENTS
 from knowledge import models
 from knowledge.cards import CardSpec, Sentence, load_cards, text_of
 from knowledge.errors import GroundingError, KnowledgeError
@@ -54,7 +53,7 @@ BUILD_CODE = [
         "errors.py",
         "policy.py",
     )
-]
+] + [PROJECT_ROOT / "bot" / "topics.py"]  # which intent each card is (validated by the card loader)
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,6 @@ def build(
     database_url: str | None = None,
     *,
     progress: bool = True,
-    topic_intents: Mapping[str, str] | None = TOPIC_INTENTS,
     policy_file: Path = POLICY_FILE,
 ) -> BuildReport:
     """Validate sources and cards, then replace the knowledge base at database_url in one transaction."""
@@ -160,7 +158,7 @@ def build(
     docs = load_manifest(sources_dir)
     forbidden = [name for doc in docs for name in doc.names]
     policies = load_policies(policy_file)
-    cards = load_cards(cards_dir, [doc.id for doc in docs], forbidden, topic_intents, policies)
+    cards = load_cards(cards_dir, [doc.id for doc in docs], forbidden, policies)
     grounder, threshold = default_grounder(), load_threshold()
     by_id = {doc.id: doc for doc in docs}
     texts = {doc.id: NormalisedText(doc.text) for doc in docs}
@@ -213,8 +211,7 @@ def build(
         )
         bar.update()
 
-    order = {card_id: i for i, card_id in enumerate((topic_intents or {}).values())}
-    cards.sort(key=lambda c: (order.get(c.id, len(order)), c.id))
+    cards.sort(key=lambda c: c.id)  # the topics' order everywhere: card id (bot/topics.py reads them so too)
     claim_count = citation_count = sentence_count = 0
     topic_rows, card_rows = [], []
     for position, card in enumerate(cards):

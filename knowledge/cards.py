@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from bot.topics import INTENT_NAME
 from knowledge.errors import CardError
 from knowledge.grounding import normalise
 from knowledge.policy import CLINIC_POLICY, optional_date, optional_name
@@ -152,9 +153,9 @@ def word_count(text: str) -> int:
 
 
 def load_cards(cards_dir: Path, source_ids: Iterable[str], forbidden_names: Iterable[str] = (),
-               topic_intents: Mapping[str, str] | None = None, policy_ids: Iterable[str] | None = None,
-               ) -> list[CardSpec]:
-    """Every card in cards_dir, validated; topic_intents (intent -> card id) must each have a card."""
+               policy_ids: Iterable[str] | None = None) -> list[CardSpec]:
+    """Every card in cards_dir, validated. Each card is a topic: its `intent:` is that topic's NLU intent
+    (bot/topics.py reads them; bot/topic_wiring.py derives the domain and rules from them)."""
     if not cards_dir.is_dir():
         raise CardError("the cards folder does not exist", cards_dir)
     if policy_ids is None:
@@ -164,24 +165,19 @@ def load_cards(cards_dir: Path, source_ids: Iterable[str], forbidden_names: Iter
     known_sources, names, policies = set(source_ids), [n for n in forbidden_names if n], set(policy_ids)
     cards = [load_card(path, known_sources, names, policies) for path in sorted(cards_dir.glob("*.yml"))]
     by_id = {card.id: card for card in cards}
+    by_intent: dict[str, CardSpec] = {}
     for card in cards:
+        if not INTENT_NAME.match(card.intent):
+            raise CardError(f"intent {card.intent!r} must look like ask_<topic> (lower case, digits, _)",
+                            card.path, card.lines["intent"])
+        if card.intent in by_intent:
+            raise CardError(f"intent {card.intent!r} is already the intent of {by_intent[card.intent].path.name}",
+                            card.path, card.lines["intent"])
+        by_intent[card.intent] = card
         for index, target in enumerate(card.follow_ups):
             if target not in by_id:
                 raise CardError(f"follow-up {target!r} has no card; use one of {sorted(by_id)}", card.path,
                                 card.lines.get(f"follow_ups.{index}", card.lines["follow_ups"]))
-    if topic_intents is not None:
-        for intent, card_id in topic_intents.items():
-            if card_id not in by_id:
-                raise CardError(f"topic {card_id!r} (intent {intent}) has no card: write {card_id}.yml "
-                                "(copy a card as a template)", cards_dir)
-            if by_id[card_id].intent != intent:
-                card = by_id[card_id]
-                raise CardError(f"intent {card.intent!r} does not match bot.topics, which maps {intent!r} "
-                                "to this card", card.path, card.lines["intent"])
-        extra = sorted(set(by_id) - set(topic_intents.values()))
-        if extra:
-            raise CardError(f"cards {extra} are not topics in bot/topics.py: add their intents there first",
-                            by_id[extra[0]].path)
     return cards
 
 

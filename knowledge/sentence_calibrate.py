@@ -51,7 +51,7 @@ def collect_pairs(grounder: SentenceGrounder | None = None, calibration_file: Pa
     grounder = grounder or default_grounder()
     docs = load_manifest(SOURCES_DIR)
     policies = load_policies()
-    cards = load_cards(CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names], None, policies)
+    cards = load_cards(CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names], policies)
     cards.sort(key=lambda c: c.id)
     sentences = [
         (card, s)

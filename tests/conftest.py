@@ -18,7 +18,7 @@ from tests.channel_bot import channel_bot  # noqa: F401 - the channel bot fixtur
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    from bot.paths import domain_dict
+    from bot.topic_wiring import domain_dict
 
     return domain_dict()
 

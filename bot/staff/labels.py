@@ -17,7 +17,7 @@ LABELS = MessageLabel.__table__
 @lru_cache(maxsize=1)
 def domain_intents() -> list[str]:
     """The intents a message can be relabelled to, from the domain (domain/)."""
-    from bot.paths import domain_dict
+    from bot.topic_wiring import domain_dict
 
     names = []
     for item in domain_dict().get("intents") or []:

@@ -35,7 +35,7 @@ def cards():  # noqa: ANN201
     return {
         c.id: c
         for c in load_cards(
-            CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names], TOPIC_INTENTS
+            CARDS_DIR, [d.id for d in docs], [n for d in docs for n in d.names]
         )
     }
 

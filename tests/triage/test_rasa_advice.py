@@ -12,7 +12,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalation import ActionEscalate
-from bot.paths import DOMAIN_DIR
+from bot.topic_wiring import rasa_domain
 from bot.triage.advice import (
     GENERATED_DOMAIN_FILE,
     advice_text,
@@ -32,7 +32,7 @@ POSITIVE_TURNS = [(case.id, turn, level) for case in load_suite()
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(DOMAIN_DIR))
+    return rasa_domain()
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,17 @@ from aiohttp import web
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.clinic_profile import clinic_profile
 from bot.launcher import free_port
-from bot.paths import DOMAIN_DIR
 from bot.server import action_timeout
+from bot.topic_wiring import rasa_domain
 from bot.triage.advice import line
 
-DOMAIN = Domain.load(str(DOMAIN_DIR))
+DOMAIN = rasa_domain()
 
 
 @pytest.fixture(autouse=True)

@@ -8,14 +8,13 @@ import pytest
 import redis
 import yaml
 from rasa.core.lock_store import LockStore, RedisLockStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import create_engine, text
 
-from bot.paths import PROJECT_ROOT
 from bot.runtime_config import plan_channels, write_runtime_files
+from bot.topic_wiring import rasa_domain
 from bot.tracker_store import ClinicSQLTrackerStore
 from tests.servers import postgres_server, postgres_url, redis_url  # noqa: F401 - pytest fixtures
 
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 def test_conversation_log_on_postgresql_survives_a_new_store_instance(postgres_url, monkeypatch):  # noqa: F811
     monkeypatch.setenv("CLINIC_DATABASE_URL", postgres_url)
-    domain = Domain.load(str(PROJECT_ROOT / "domain"))
+    domain = rasa_domain()
     tracker = DialogueStateTracker.from_events("runner-pg", [
         ActionExecuted("action_listen"),
         UserUttered("can i keep running?", {"name": "ask_keep_running", "confidence": 0.93}),

@@ -4,17 +4,16 @@ from __future__ import annotations
 import asyncio
 import json
 
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.paths import PROJECT_ROOT
+from bot.topic_wiring import rasa_domain
 from bot.tracker_store import SESSION_INDEX, ClinicSQLTrackerStore
 
 
 def save_and_reload(url: str, monkeypatch) -> DialogueStateTracker:
     monkeypatch.setenv("CLINIC_DATABASE_URL", url)
-    domain = Domain.load(str(PROJECT_ROOT / "domain"))
+    domain = rasa_domain()
     store = ClinicSQLTrackerStore(domain=domain)
     tracker = DialogueStateTracker.from_events("runner-1", [
         ActionExecuted("action_listen"),
@@ -38,7 +37,7 @@ def test_sqlite_file_from_url_keeps_the_conversation(tmp_path, monkeypatch):
 
 def _store(url: str, monkeypatch) -> ClinicSQLTrackerStore:
     monkeypatch.setenv("CLINIC_DATABASE_URL", url)
-    return ClinicSQLTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain")))
+    return ClinicSQLTrackerStore(domain=rasa_domain())
 
 
 def _rows(url: str, sender: str) -> list[tuple]:
@@ -92,7 +91,7 @@ def test_same_rows_and_session_as_rasas_own_store(tmp_path, monkeypatch):
     ours_url = f"sqlite:///{tmp_path / 'ours.db'}"
     ours = _conversation(_store(ours_url, monkeypatch), "runner-2")
     rasa_db = tmp_path / "rasa.db"
-    stock = SQLTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain")), dialect="sqlite", db=str(rasa_db))
+    stock = SQLTrackerStore(domain=rasa_domain(), dialect="sqlite", db=str(rasa_db))
     theirs = _conversation(stock, "runner-2")
     assert ours == theirs == ["new session question", "and exercises?"]  # only the latest session is loaded
     texts = [json.loads(d).get("text") for t, _, _, d in _rows(ours_url, "runner-2") if t == "user"]

@@ -33,7 +33,8 @@ def build_lock():
 
 def spacy_inputs_fingerprint() -> str:
     nlp_code = PROJECT_ROOT / "bot" / "nlp"
-    sources = [ENTITY_PATTERNS_FILE, nlp_code / "build_pipeline.py", nlp_code / "lemma_overrides.json"]
+    sources = [ENTITY_PATTERNS_FILE, nlp_code / "build_pipeline.py", nlp_code / "lemma_overrides.json",
+               nlp_code / "vocabulary.yml", nlp_code / "vocabulary.py"]
     return fingerprint(sources, extra=f"spacy=={spacy.__version__}")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.db import engine_for
+from bot.nlp.vocabulary import canonical
 from bot.settings import knowledge_database_url
 from knowledge import models
 from knowledge.cards import NOTE, compose
@@ -186,56 +187,14 @@ def known_topics() -> list[str]:
 
 
 def normalise_type(value: str | None) -> str | None:
-    """'insertion', 'at the heel bone' -> 'insertional'; 'mid portion', 'mid-portion' -> 'midportion'."""
-    if not value:
-        return None
-    text = value.lower().replace("-", " ").replace("_", " ")
-    if "insert" in text or "heel bone" in text or "attach" in text:
-        return "insertional"
-    if "mid" in text or "middle" in text:
-        return "midportion"
-    return None
-
-
-_CHRONIC = (
-    "chronic",
-    "long term",
-    "longterm",
-    "long standing",
-    "longstanding",
-    "month",
-    "year",
-    "persistent",
-    "ongoing",
-    "recurring",
-    "keeps coming back",
-    "for ages",
-)
-_MILD = (
-    "mild",
-    "acute",
-    "new",
-    "recent",
-    "just started",
-    "day",
-    "slight",
-    "early",
-    "minor",
-    "week",
-    "niggle",
-)
+    """'insertion', 'at the heel bone' -> 'insertional'; 'mid portion', 'mid-portion' -> 'midportion'
+    (the synonym table, bot/nlp/vocabulary.yml)."""
+    return canonical("tendinopathy_type", value)
 
 
 def normalise_severity(value: str | None) -> str | None:
-    """'long-term', 'for months' -> 'chronic'; 'acute', 'new', 'a few days' -> 'mild'."""
-    if not value:
-        return None
-    text = value.lower().replace("-", " ").replace("_", " ")
-    if any(word in text for word in _CHRONIC):
-        return "chronic"
-    if any(word in text for word in _MILD):
-        return "mild"
-    return None
+    """'long-term', 'for months' -> 'chronic'; 'acute', 'new', 'a few days' -> 'mild' (bot/nlp/vocabulary.yml)."""
+    return canonical("severity", value)
 
 
 def _topic(topic: str) -> _Topic:

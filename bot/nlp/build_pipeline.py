@@ -11,6 +11,7 @@ import spacy_lookups_data
 import srsly
 from spacy.language import Language
 
+from bot.nlp.vocabulary import entity_patterns as vocabulary_patterns
 from bot.paths import ENTITY_PATTERNS_FILE, SPACY_PIPELINE_DIR
 
 LEMMA_OVERRIDES_FILE = Path(__file__).with_name("lemma_overrides.json")
@@ -61,7 +62,8 @@ def add_case_variants(table, lemmas: set[str], overrides: dict[str, str]) -> Non
 
 
 def build_pipeline(patterns_file: Path = ENTITY_PATTERNS_FILE) -> Language:
-    """Return the in-memory pipeline: tokenizer, lookup lemmatizer, then the EntityRuler on lemmas."""
+    """Return the in-memory pipeline: tokenizer, lookup lemmatizer, then the EntityRuler: token patterns from
+    entity_patterns.jsonl and phrase patterns from the synonym table (bot/nlp/vocabulary.yml)."""
     nlp = spacy.blank("en")
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = PIPELINE_VERSION
@@ -73,7 +75,7 @@ def build_pipeline(patterns_file: Path = ENTITY_PATTERNS_FILE) -> Language:
     overrides = json.loads(LEMMA_OVERRIDES_FILE.read_text(encoding="utf-8"))
     for word, lemma in overrides.items():
         table[word] = lemma  # the general English table gets a few of the domain's words wrong
-    patterns = load_patterns(patterns_file)
+    patterns = load_patterns(patterns_file) + vocabulary_patterns()  # the synonym table's phrases (LOWER)
     add_case_variants(table, pattern_lemmas(patterns), overrides)
     ruler.add_patterns(patterns)
     return nlp

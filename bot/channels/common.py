@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp_retry import ExponentialRetry, RetryClient
 from sanic.request import Request
 
+from bot.channels.feedback_prompt import answered_topic
 from bot.channels.messages import offered_buttons
 from bot.channels.settings import send_attempts, send_max_wait
 
@@ -36,6 +37,19 @@ async def last_offered_buttons(request: Request, sender_id: str) -> list[dict[st
         return None
     tracker = await agent.tracker_store.retrieve(sender_id)
     return offered_buttons(tracker.events) if tracker is not None else None
+
+
+async def last_answered_topic(request: Request, sender_id: str) -> str | None:
+    """The topic of the bot's latest message to `sender_id` when it was a knowledge answer (tracker store)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return None
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception as error:  # noqa: BLE001 - the rating still counts; the action finds the latest answer
+        logger.warning("tracker store unavailable for the rated answer's topic: %s", error)
+        return None
+    return answered_topic(tracker.events) if tracker is not None else None
 
 
 class ChannelAPIError(RuntimeError):

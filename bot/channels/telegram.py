@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 from bot.channels import ids
 from bot.channels.common import ChannelAPIError, post, redact
 from bot.channels.delivery import DeliveryRecorder, report_undelivered
+from bot.channels.feedback_prompt import answer_topic, is_rating_payload, rating_payload
 from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, within_rate_limit
 from bot.channels.messages import (
     EDITED_MESSAGE_REPLY,
@@ -55,15 +56,37 @@ def api_base_url() -> str:
     return (os.environ.get("TELEGRAM_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
-def inline_keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
-    """One button per row (readable on a phone). A payload too long for callback_data sends the title."""
+def inline_keyboard(buttons: list[dict[str, Any]], rating_topic: str | None = None) -> dict[str, Any]:
+    """One button per row (readable on a phone). A payload too long for callback_data sends the title.
+
+    With `rating_topic` (a knowledge answer's topic) a last row 👍 / 👎 rates the answer (rating_row).
+    """
     rows = []
     for button in buttons:
         data = str(button.get("payload") or button.get("title", ""))
         if len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT:
             data = str(button.get("title", ""))[:CALLBACK_DATA_LIMIT]
         rows.append([{"text": str(button.get("title", "")), "callback_data": data}])
+    if rating_topic:
+        rows.append(rating_row(rating_topic))
     return {"inline_keyboard": rows}
+
+
+def rating_row(topic: str) -> list[dict[str, str]]:
+    """👍 / 👎 sending the widget's rating payloads; a payload over 64 bytes goes without its topic (the action
+    then rates the conversation's latest answer)."""
+    return [{"text": text, "callback_data": rating_payload(helpful, topic, CALLBACK_DATA_LIMIT)}
+            for text, helpful in (("👍", True), ("👎", False))]
+
+
+def without_rating_row(reply_markup: Any) -> dict[str, Any] | None:
+    """The inline keyboard of a rated message without its 👍 / 👎 row; None when it had none."""
+    rows = reply_markup.get("inline_keyboard") if isinstance(reply_markup, dict) else None
+    if not isinstance(rows, list):
+        return None
+    kept = [row for row in rows if not (isinstance(row, list) and any(
+        isinstance(button, dict) and is_rating_payload(button.get("callback_data")) for button in row))]
+    return {"inline_keyboard": kept} if len(kept) < len(rows) else None
 
 
 class ClinicTelegramOutput(OutputChannel):
@@ -100,6 +123,10 @@ class ClinicTelegramOutput(OutputChannel):
         return answer
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        topic = answer_topic(text, kwargs)
+        if topic:  # a knowledge answer: the 👍 / 👎 row alone under it
+            await self.send_text_with_buttons(recipient_id, text, [], **kwargs)
+            return
         level = triage_level(text, kwargs)
         for part in split_message(mark_urgent(text, kwargs), self.limit):
             await self.send_message(recipient_id, {"text": part}, level)
@@ -108,10 +135,11 @@ class ClinicTelegramOutput(OutputChannel):
                                      **kwargs: Any) -> None:
         level = triage_level(text, kwargs)
         parts = split_message(mark_urgent(text, kwargs), self.limit) or ["Choose an option:"]
+        keyboard = inline_keyboard(buttons, rating_topic=answer_topic(text, kwargs))
         for number, part in enumerate(parts, start=1):
             payload: dict[str, Any] = {"text": part}
-            if number == len(parts):  # the keyboard goes under the last part, where the reader is
-                payload["reply_markup"] = inline_keyboard(buttons)
+            if number == len(parts) and keyboard["inline_keyboard"]:  # under the last part, where the reader is
+                payload["reply_markup"] = keyboard
             await self.send_message(recipient_id, payload, level)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
@@ -183,6 +211,20 @@ class ClinicTelegramInput(TelegramInput):
             logger.error("Telegram setWebhook via %s failed: %s; retry with POST "
                          "/webhooks/telegram/set_webhook", redact(url), error)
             return False
+
+    @staticmethod
+    async def remove_rating_row(out_channel: ClinicTelegramOutput, callback: dict[str, Any]) -> None:
+        """After a 👍 / 👎 press, take the rating row off that answer: one rating per answer, no nagging."""
+        message = _dict(callback.get("message"))
+        chat, message_id = _id(_dict(message.get("chat"))), message.get("message_id")
+        keyboard = without_rating_row(message.get("reply_markup"))
+        if chat is None or not isinstance(message_id, int) or keyboard is None:
+            return
+        try:
+            await out_channel.call("editMessageReplyMarkup", {"chat_id": chat, "message_id": message_id,
+                                                              "reply_markup": keyboard})
+        except Exception as error:  # cosmetic: the rating itself goes to the bot below
+            logger.warning("Telegram editMessageReplyMarkup failed: %s", error)
 
     @staticmethod
     def interpret(update: dict[str, Any],
@@ -267,6 +309,8 @@ class ClinicTelegramInput(TelegramInput):
                         await out_channel.call("answerCallbackQuery", {"callback_query_id": callback["id"]})
                     except Exception as error:  # cosmetic; the answer below matters
                         logger.warning("Telegram answerCallbackQuery failed: %s", error)
+                    if is_rating_payload(text):
+                        await self.remove_rating_row(out_channel, callback)
                 try:
                     if canned is not None:
                         await out_channel.send_text_message(conversation, canned)

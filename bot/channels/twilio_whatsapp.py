@@ -23,8 +23,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.channels import ids
-from bot.channels.common import last_offered_buttons, post
+from bot.channels import feedback_prompt, ids
+from bot.channels.common import last_answered_topic, last_offered_buttons, post
 from bot.channels.delivery import DeliveryRecorder, report_undelivered, status_callback
 from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, within_rate_limit
 from bot.channels.messages import (
@@ -111,17 +111,27 @@ class ClinicTwilioWhatsAppOutput(OutputChannel):
             conversation, lambda: post(url, data=form, auth=aiohttp.BasicAuth(self.account_sid, self.auth_token)),
             level=level, message_id=lambda answer: answer["sid"])
 
+    def conversation(self, recipient_id: str) -> str:
+        return ids.conversation_id(self.name(), whatsapp_address(recipient_id))
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        level = triage_level(text, kwargs)
-        for part in split_message(mark_urgent(text, kwargs), self.limit):
-            await self.send_body(recipient_id, part, level=level)
+        await self.send_text(recipient_id, text, [], kwargs)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
         # WhatsApp via Twilio has no free-form buttons: offer numbered options; the input maps "2" back.
-        await self.send_text_message(recipient_id, with_numbered_options(text, buttons), **kwargs)
+        await self.send_text(recipient_id, text, buttons, kwargs)
+
+    async def send_text(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                        kwargs: dict[str, Any]) -> None:
+        """The text, the feedback prompt (first knowledge answer of the day), the numbered options; split."""
+        level = triage_level(text, kwargs)
+        prompted = await feedback_prompt.with_prompt(self.conversation(recipient_id), text, kwargs)
+        for part in split_message(mark_urgent(with_numbered_options(prompted, buttons), kwargs), self.limit):
+            await self.send_body(recipient_id, part, level=level)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await feedback_prompt.sent_without_prompt(self.conversation(recipient_id))
         await self.send_body(recipient_id, "", media_url=image)
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
@@ -221,7 +231,12 @@ class ClinicTwilioWhatsAppInput(TwilioInput):
                     if canned is not None:
                         await out_channel.send_text_message(conversation, canned)
                     else:
-                        chosen = choose_option(text, await last_offered_buttons(request, conversation))
+                        rating = await feedback_prompt.rating_reply(conversation, text)
+                        if rating is not None:  # 👍 / 👎 right after the feedback prompt
+                            chosen = feedback_prompt.rating_payload(
+                                rating, await last_answered_topic(request, conversation))
+                        else:
+                            chosen = choose_option(text, await last_offered_buttons(request, conversation))
                         await on_new_message(UserMessage(chosen or text, out_channel, conversation,
                                                          input_channel=self.name(), metadata=metadata))
                 finally:

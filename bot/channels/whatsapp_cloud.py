@@ -26,8 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import ids
-from bot.channels.common import last_offered_buttons, post
+from bot.channels import feedback_prompt, ids
+from bot.channels.common import last_answered_topic, last_offered_buttons, post
 from bot.channels.delivery import DeliveryRecorder, report_undelivered, status_callback
 from bot.channels.intake import ConversationQueues, is_new_delivery, oversized, within_rate_limit
 from bot.channels.messages import (
@@ -106,18 +106,27 @@ class WhatsAppCloudOutput(OutputChannel):
             lambda: post(url, json=payload, headers={"Authorization": f"Bearer {self.access_token}"}),
             level=level, message_id=lambda answer: answer["messages"][0]["id"])
 
+    def conversation(self, recipient_id: str) -> str:
+        return ids.conversation_id(self.name(), self.wa_id(recipient_id))
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         level = triage_level(text, kwargs)
-        for part in split_message(mark_urgent(text, kwargs), TEXT_LIMIT):
+        text = await feedback_prompt.with_prompt(self.conversation(recipient_id), text, kwargs)
+        await self.send_plain(recipient_id, mark_urgent(text, kwargs), level)
+
+    async def send_plain(self, recipient_id: str, text: str, level: str | None) -> None:
+        for part in split_message(text, TEXT_LIMIT):
             await self.send(recipient_id, {"type": "text", "text": {"body": part, "preview_url": False}}, level)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        if not fits_reply_buttons(buttons):  # > 3 or long titles: numbered options, mapped back on input
-            await self.send_text_message(recipient_id, with_numbered_options(text, buttons), **kwargs)
-            return
         level = triage_level(text, kwargs)
-        parts = split_message(mark_urgent(text, kwargs), INTERACTIVE_BODY_LIMIT) or ["Choose an option:"]
+        # the feedback prompt (first knowledge answer of the day) ends the text, above the options
+        prompted = await feedback_prompt.with_prompt(self.conversation(recipient_id), text, kwargs)
+        if not fits_reply_buttons(buttons):  # > 3 or long titles: numbered options, mapped back on input
+            await self.send_plain(recipient_id, mark_urgent(with_numbered_options(prompted, buttons), kwargs), level)
+            return
+        parts = split_message(mark_urgent(prompted, kwargs), INTERACTIVE_BODY_LIMIT) or ["Choose an option:"]
         for part in parts[:-1]:
             await self.send(recipient_id, {"type": "text", "text": {"body": part}}, level)
         replies = [{"type": "reply", "reply": {"id": str(b.get("payload") or b["title"])[:256],
@@ -126,6 +135,7 @@ class WhatsAppCloudOutput(OutputChannel):
             "type": "button", "body": {"text": parts[-1]}, "action": {"buttons": replies}}}, level)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await feedback_prompt.sent_without_prompt(self.conversation(recipient_id))
         await self.send(recipient_id, {"type": "image", "image": {"link": image}})
 
 
@@ -276,8 +286,12 @@ class WhatsAppCloudInput(InputChannel):
                 if canned is not None:
                     await out_channel.send_text_message(conversation, canned)
                     return
-                chosen = text if is_button else (
-                    choose_option(text, await last_offered_buttons(request, conversation)) or text)
+                rating = None if is_button else await feedback_prompt.rating_reply(conversation, text)
+                if rating is not None:  # 👍 / 👎 right after the feedback prompt
+                    chosen = feedback_prompt.rating_payload(rating, await last_answered_topic(request, conversation))
+                else:
+                    chosen = text if is_button else (
+                        choose_option(text, await last_offered_buttons(request, conversation)) or text)
                 await on_new_message(UserMessage(chosen, out_channel, conversation, input_channel=self.name(),
                                                  metadata=metadata))
             finally:

@@ -76,7 +76,8 @@ def test_telegram_answer_with_sources_and_inline_keyboard_then_a_button_press(ch
     answer = next(m for m in sent if "Sources:" in m["text"])
     earlier_parts = sent[:sent.index(answer)]
     assert any("heel lift" in m["text"].lower() and "reply_markup" not in m for m in earlier_parts)
-    keyboard = answer["reply_markup"]["inline_keyboard"]
+    *keyboard, rating = answer["reply_markup"]["inline_keyboard"]  # the last row is 👍 / 👎 (test_channel_feedback)
+    assert [button["text"] for button in rating] == ["👍", "👎"]
     assert keyboard and all(len(row) == 1 and row[0]["callback_data"].startswith("/") for row in keyboard)
 
     pressed = keyboard[-1][0]["callback_data"]

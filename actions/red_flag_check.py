@@ -36,7 +36,11 @@ def checked_message(tracker: Tracker) -> dict:
 
 
 def topic_of(parse: dict) -> str | None:
-    """The topic card the checked message asked about: its best topic intent, if clearly ahead of the rest."""
+    """The topic card the checked message asked about: the question of a long story when question focus found one
+    (bot/nlp/question_focus.py), otherwise its best topic intent, if clearly ahead of the rest."""
+    focused = card_for_intent((parse.get("question_focus") or {}).get("intent") or "")
+    if focused:
+        return focused
     ranked = [(e.get("name"), e.get("confidence") or 0.0) for e in parse.get("intent_ranking") or []
               if e.get("name") not in NOT_TOPICS]
     total = sum(confidence for _, confidence in ranked)

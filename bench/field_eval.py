@@ -34,7 +34,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.heldout_eval import (  # noqa: E402
+    CHECK_QUESTION,
     LEVELS,
+    converse,
     detector_note,
     escalation_markers,
     fact_share,
@@ -43,14 +45,13 @@ from bench.heldout_eval import (  # noqa: E402
     normalise,
 )
 from bot.build import MODEL_FILE  # noqa: E402
-from bot.devtools.rest import new_sender, reply_text, say  # noqa: E402
+from bot.devtools.rest import new_sender  # noqa: E402
 from bot.launcher import BotProcesses, start_bot  # noqa: E402
 
 FIELD = PROJECT_ROOT / "bench" / "field" / "messages.yml"
 REPORT = PROJECT_ROOT / "reports" / "field" / "REPORT.md"
 CLARIFY = "what you'd like to know"       # actions/answer.py's "Could you tell me what you'd like to know about?"
 RANK = {"none": 0, "soon": 1, "same_day": 2, "emergency": 3}
-CHECK_QUESTION = "Is any of these happening to you now?"  # domain/red_flag_check.yml, utter_red_flag_check
 
 
 def field_texts(data: dict) -> list[str]:
@@ -96,14 +97,6 @@ def score_message(case: dict, answer: str, markers: dict[str, str], cards: dict)
     row["ok"] = got == expected and right_card and not row["clarify"]
     row["asked"] = CHECK_QUESTION in answer
     return row
-
-
-def converse(bot: BotProcesses, sender: str, text: str, red_flag: bool) -> str:
-    """The bot's reply to the message; when it asks about the key signs, also its reply to the writer's answer."""
-    answer = reply_text(say(bot.rasa_url, sender, text))
-    if CHECK_QUESTION in answer:
-        answer += "\n" + reply_text(say(bot.rasa_url, sender, "/affirm" if red_flag else "/deny"))
-    return answer
 
 
 def evaluate(bot: BotProcesses, data: dict) -> tuple[list[dict], list[dict]]:

@@ -8,7 +8,7 @@ the real bot is started and asked over REST:
 - red flag: the escalation advice of the expected level appears (a distinctive line of bot/triage/advice.yml);
 - negative: no escalation advice of any level appears.
 
-Run: .venv/bin/python bench/heldout_eval.py   (needs models/clinic.tar.gz: python -m bot build)
+Run: .venv/bin/python -m bench.heldout_eval   (needs models/clinic.tar.gz: python -m bot build)
      writes reports/heldout/REPORT.md
 """
 from __future__ import annotations
@@ -40,6 +40,9 @@ GUARDED = [*sorted((PROJECT_ROOT / "data").rglob("*.yml")),
            PROJECT_ROOT / "tests" / "e2e" / "topic_questions.yml",
            PROJECT_ROOT / "bot" / "triage" / "red_flags.yml"]
 LEVELS = ("emergency", "same_day", "soon")
+
+
+CHECK_QUESTION = "Is any of these happening to you now?"  # domain/red_flag_check.yml, utter_red_flag_check
 
 
 def escalation_markers() -> dict[str, str]:
@@ -91,11 +94,20 @@ def detector_note(text: str) -> str:
     return f"{detection.level or 'none'} {','.join(detection.flags)}".strip()
 
 
+def converse(bot: BotProcesses, sender: str, text: str, red_flag: bool) -> str:
+    """The bot's reply to the message; when it asks about the key signs (the classifier alone suspected a red flag),
+    also its reply to the writer's answer: "yes" (/affirm) for a red flag, "no" (/deny) otherwise."""
+    answer = reply_text(say(bot.rasa_url, sender, text))
+    if CHECK_QUESTION in answer:
+        answer += "\n" + reply_text(say(bot.rasa_url, sender, "/affirm" if red_flag else "/deny"))
+    return answer
+
+
 def evaluate(bot: BotProcesses, data: dict) -> list[dict]:
     markers, cards, rows = escalation_markers(), load_cards(), []
 
-    def ask(text: str) -> str:
-        return reply_text(say(bot.rasa_url, new_sender("heldout"), text))
+    def ask(text: str, red_flag: bool = False) -> str:
+        return converse(bot, new_sender("heldout"), text, red_flag)
 
     for case in data["topics"]:
         answer = ask(case["text"])
@@ -106,7 +118,7 @@ def evaluate(bot: BotProcesses, data: dict) -> list[dict]:
         rows.append({"kind": "topic", "text": case["text"], "expected": case["card"], "tags": case.get("tags", []),
                      "got": best if not levels else f"{best} +{'/'.join(levels)}", "ok": ok, "reply": answer})
     for case in data["red_flags"]:
-        answer = ask(case["text"])
+        answer = ask(case["text"], red_flag=True)
         levels = reply_levels(answer, markers)
         got = levels[0] if levels else "none"
         rows.append({"kind": "red_flag", "text": case["text"], "expected": case["level"], "tags": [],

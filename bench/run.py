@@ -248,13 +248,13 @@ def staff_list(report: Report, sizes: Sizes) -> dict[str, float]:
 
 
 def start_profile(pid: int, scratch: str):
-    from bench.profile import start
+    from bench.profiling import start
 
     return start(pid, Path(scratch) / "profile.txt")
 
 
 def finish_profile(profiler) -> list[str]:
-    from bench.profile import summarise
+    from bench.profiling import summarise
 
     return summarise(profiler)
 

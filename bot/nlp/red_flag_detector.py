@@ -20,6 +20,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlp.question_focus import FOCUS_PROPERTY
 from bot.triage.detect import Detection, detect_red_flags
 from bot.triage.flags import CLASSIFIER_FLAG
 from bot.triage.multilingual import with_other_languages
@@ -182,7 +183,14 @@ class RedFlagDetector(GraphComponent):
         name = self.config["intent"]
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
         current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if current != FALLBACK_INTENT:
+        focus = message.get(FOCUS_PROPERTY) or {}
+        if focus.get("intent") and not focus.get("applied", True):
+            # the question of a long story (bot/nlp/question_focus.py) stands in for the vetoed red_flag reading
+            intent = {INTENT_NAME_KEY: focus["intent"], PREDICTED_CONFIDENCE_KEY: focus["confidence"]}
+            ranking = [dict(intent)] + [r for r in ranking if r.get(INTENT_NAME_KEY) != focus["intent"]]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(FOCUS_PROPERTY, {**focus, "applied": True}, add_to_output=True)
+        elif current != FALLBACK_INTENT:
             best = next((r for r in ranking if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT), None)
             intent = dict(best) if best else {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, intent, add_to_output=True)

@@ -35,12 +35,13 @@ def notes(directory: Path = TRANSLATIONS_DIR) -> dict[str, dict[str, str]]:
     return yaml.safe_load((directory / "notes.yml").read_text(encoding="utf-8")) or {}
 
 
-def localise(answer: Answer, language: str | None) -> tuple[Answer, str | None, list[tuple[str, str]]]:
+def localise(answer: Answer, language: str | None,
+             directory: Path = TRANSLATIONS_DIR) -> tuple[Answer, str | None, list[tuple[str, str]]]:
     """(answer to show, preface note, extra buttons). English or an unsupported language: unchanged. Every
     sentence shown must have its translation, else the English answer is shown with the 'missing' note."""
     if language not in LANGUAGES or answer.topic == "retrieved":
         return answer, None, []
-    table = card_translation(language, answer.topic)
+    table = card_translation(language, answer.topic, directory)
     note = notes()[language]
     shown = [s.text for s in answer.sentences] or [answer.text]
     if not table or any(sentence.strip() not in table for sentence in shown):

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerTopic
 from actions.translated_answer import LANGUAGES, TRANSLATIONS_DIR, card_translation, localise, notes
-from knowledge.answers import answer_for_topic
+from knowledge.answers import answer_for_topic, more_for_topic
 
 FILES = sorted(TRANSLATIONS_DIR.glob("*/*.yml"))
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -59,12 +59,38 @@ def test_a_translated_card_is_shown_in_the_visitors_language_with_its_numbers_an
         assert source.title in message["text"]  # the sources are named (in their own words)
 
 
-def test_a_missing_translation_says_so_shows_the_english_and_offers_the_team():
-    english = answer_for_topic("exercises")
-    [message] = _run("zh-Hant", "ask_exercises")
-    assert notes()["zh-Hant"]["missing"] in message["text"]
-    assert english.text in message["text"]
-    assert {"title": notes()["zh-Hant"]["team_button"], "payload": "/request_human"} in message["buttons"]
+def test_a_missing_translation_says_so_shows_the_english_and_offers_the_team(tmp_path):
+    # a translation directory where the card has no file (every real card is translated: the test below)
+    (tmp_path / "zh-Hant").mkdir()
+    answer = answer_for_topic("exercises")
+    shown, note, buttons = localise(answer, "zh-Hant", directory=tmp_path)
+    assert shown == answer
+    assert note == notes()["zh-Hant"]["missing"]
+    assert buttons == [(notes()["zh-Hant"]["team_button"], "/request_human")]
+    partial = tmp_path / "zh-Hant" / "exercises.yml"  # one sentence left out: the whole answer stays English
+    first, *rest = [s.text for s in answer.sentences]
+    partial.write_text(yaml.safe_dump({"translation": "pending clinical review", "card": "exercises",
+                                       "language": "zh-Hant", "sentences": [{"en": t, "text": "譯"} for t in rest]},
+                                      allow_unicode=True), encoding="utf-8")
+    assert localise(answer, "zh-Hant", directory=tmp_path)[1] == notes()["zh-Hant"]["missing"]
+
+
+def _every_answer(card: str):
+    for kind in (None, "insertional", "midportion"):
+        for severity in (None, "mild", "chronic"):
+            yield f"{kind}/{severity}", answer_for_topic(card, tendinopathy_type=kind, severity=severity)
+        yield f"{kind}/more", more_for_topic(card, tendinopathy_type=kind)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("card", sorted(p.stem for p in (TRANSLATIONS_DIR.parent / "cards").glob("*.yml")))
+def test_every_card_is_translated_whatever_variant_is_shown(language, card):
+    for variant, answer in _every_answer(card):
+        shown, note, buttons = localise(answer, language)
+        assert note == notes()[language]["translated"], f"{language}/{card} {variant}: a sentence has no translation"
+        assert buttons == []
+        for sentence in answer.sentences:
+            assert sentence.text not in shown.text, f"{language}/{card} {variant}: left in English"
 
 
 def test_english_and_unknown_languages_are_unchanged():

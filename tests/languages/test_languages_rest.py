@@ -129,10 +129,13 @@ def test_a_topic_question_gets_the_translated_card_with_its_numbers_and_sources(
     assert all(source.title in reply for source in english.sources)
 
 
-def test_a_card_without_translation_says_so_and_offers_the_team(running_bot):
-    from actions.translated_answer import notes
+def test_every_card_is_answered_translated_over_rest_not_with_the_missing_note(running_bot):
+    # the missing-translation path (note, English answer, team button) is tested in test_answers.py with a
+    # translation directory lacking the card; every real card now has its translations
+    from actions.translated_answer import card_translation, notes
 
-    replies = say(running_bot.rasa_url, new_sender("topic-missing"), "有咩運動可以幫跟腱？")
-    assert notes()["zh-Hant"]["missing"] in reply_text(replies)
-    buttons = [b for r in replies for b in r.get("buttons") or []]
-    assert {"title": notes()["zh-Hant"]["team_button"], "payload": "/request_human"} in buttons
+    replies = say(running_bot.rasa_url, new_sender("topic-exercises"), "有咩運動可以幫跟腱？")
+    text = reply_text(replies)
+    assert notes()["zh-Hant"]["missing"] not in text
+    assert notes()["zh-Hant"]["translated"] in text
+    assert any(chinese in text for chinese in card_translation("zh-Hant", "exercises").values())

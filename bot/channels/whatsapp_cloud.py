@@ -197,7 +197,13 @@ class WhatsAppCloudInput(InputChannel):
                     button = _dict(message.get("button"))
                     found.append((sender, _text(button.get("payload")) or _text(button.get("text")), True,
                                   message_id))
-                else:  # image, sticker, audio, location, reaction, ...
+                elif kind == "reaction":
+                    # a 👍/👎 reaction reads as the typed emoji (a rating when the feedback prompt is pending,
+                    # bot/channels/feedback_prompt.py); other reactions, and a reaction taken back, get no reply
+                    emoji = _text(_dict(message.get("reaction")).get("emoji"))
+                    if feedback_prompt.thumb(emoji) is not None:
+                        found.append((sender, emoji, False, message_id))
+                else:  # image, sticker, audio, location, ...
                     found.append((sender, None, False, message_id))
         return found
 

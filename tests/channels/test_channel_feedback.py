@@ -312,3 +312,18 @@ def test_meta_prompt_then_a_thumbs_down_stores_an_unhelpful_rating(channel_bot):
         '/feedback_unhelpful{"feedback_topic":"heel_lifts"}')
     stored = wait_until(lambda: stored_ratings(channel_bot, conversation), what="the stored rating")
     assert [(r["helpful"], r["topic"], r["channel"]) for r in stored] == [(False, "heel_lifts", "whatsapp")]
+
+
+def _reaction(emoji: str) -> dict:
+    return {"entry": [{"changes": [{"value": {"messages": [{
+        "from": "447700900123", "id": "wamid.R1", "type": "reaction",
+        "reaction": {"message_id": "wamid.OUT1", "emoji": emoji}}]}}]}]}
+
+
+def test_meta_thumb_reactions_read_as_the_typed_emoji_and_other_reactions_get_no_reply():
+    from bot.channels.whatsapp_cloud import WhatsAppCloudInput
+
+    assert WhatsAppCloudInput.incoming(_reaction("👍")) == [("447700900123", "👍", False, "wamid.R1")]
+    assert WhatsAppCloudInput.incoming(_reaction("👎🏽")) == [("447700900123", "👎🏽", False, "wamid.R1")]
+    assert WhatsAppCloudInput.incoming(_reaction("❤️")) == []
+    assert WhatsAppCloudInput.incoming(_reaction("")) == []  # a reaction taken back

@@ -11,12 +11,13 @@ import secrets
 from pathlib import Path
 
 from bot.paths import VAR_DIR
+from bot.settings import secret, settings
 
 TOKEN_FILE = VAR_DIR / "handoff_token"
 
 
 def handoff_token(path: Path | None = None) -> str:
-    configured = os.environ.get("CLINIC_HANDOFF_TOKEN", "").strip()
+    configured = secret(settings().handoff_token)
     if configured:
         return configured
     path = path or TOKEN_FILE

@@ -11,7 +11,6 @@ and the sound.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,11 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from bot.clinic_profile import clinic_profile
 from bot.db import Base
 from bot.escalations import Escalation, escalation_payload, utcnow
+from bot.settings import settings
 
 logger = logging.getLogger(__name__)
 
 URGENT_LEVELS = ("emergency", "same_day")
-DEFAULT_TARGET_MINUTES = {"emergency": 5, "same_day": 30}
 ESCALATIONS = Escalation.__table__
 
 
@@ -44,17 +43,8 @@ ALERTS = EscalationAlert.__table__
 
 
 def _minutes_setting(level: str) -> int | None:
-    name = f"CLINIC_TARGET_{level.upper()}_MINUTES"
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return DEFAULT_TARGET_MINUTES.get(level)
-    try:
-        minutes = int(value)
-    except ValueError as error:
-        raise ValueError(f"{name} must be a whole number of minutes, not {value!r}") from error
-    if minutes < 1:
-        raise ValueError(f"{name} must be at least 1")
-    return minutes
+    """CLINIC_TARGET_<LEVEL>_MINUTES from the settings catalogue (bot/settings.py validates it)."""
+    return getattr(settings(), f"target_{level}_minutes", None)
 
 
 def due_at(level: str, created_at: datetime) -> datetime:

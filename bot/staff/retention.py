@@ -1,7 +1,6 @@
 """Erase one person's data everywhere, and delete conversations older than the retention period."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.channels.store import OutgoingMessage
 from bot.feedback import AnswerFeedback
 from bot.handoff.store import Handoff
+from bot.settings import settings
 from bot.staff import audit
 from bot.staff.auth import pseudonym
 from bot.staff.models import (
@@ -23,8 +23,6 @@ from bot.staff.models import (
     Tag,
 )
 from bot.staff.summaries import ESCALATIONS, EVENTS, ensure_events_table, refresh_summaries
-
-DEFAULT_RETENTION_DAYS = 365
 
 # Every table that holds a person's data, and the column naming the conversation (Rasa sender id).
 PERSONAL_TABLES = [
@@ -45,14 +43,7 @@ PERSONAL_TABLES = [
 
 def retention_days() -> int:
     """CLINIC_RETENTION_DAYS (default 365): conversations idle longer than this are deleted."""
-    value = os.environ.get("CLINIC_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
-    try:
-        days = int(value)
-    except ValueError as error:
-        raise ValueError(f"CLINIC_RETENTION_DAYS must be a whole number of days, not {value!r}") from error
-    if days < 1:
-        raise ValueError("CLINIC_RETENTION_DAYS must be at least 1")
-    return days
+    return settings().retention_days
 
 
 def erase_conversation(conn: Connection, sender_id: str, secret: str, actor: str,

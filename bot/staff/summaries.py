@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.escalations import Escalation
+from bot.settings import settings
 from bot.staff.models import (
     ConversationSummary,
     ConversationText,
@@ -53,7 +53,6 @@ ESCALATIONS = Escalation.__table__
 REVIEWS = Review.__table__
 
 
-DEFAULT_LOW_CONFIDENCE = 0.6
 
 
 def low_confidence_threshold() -> float:
@@ -62,11 +61,7 @@ def low_confidence_threshold() -> float:
     It sits above the FallbackClassifier's threshold (config.yml: below that the bot does not answer from a card
     at all), so the band in between is what the bot answered while unsure. CLINIC_LOW_CONFIDENCE sets it.
     """
-    raw = os.environ.get("CLINIC_LOW_CONFIDENCE")
-    try:
-        return float(raw) if raw else DEFAULT_LOW_CONFIDENCE
-    except ValueError as error:
-        raise ValueError(f"CLINIC_LOW_CONFIDENCE={raw!r} is not a number between 0 and 1") from error
+    return settings().low_confidence
 
 
 def to_datetime(timestamp: float | None) -> datetime:

@@ -1,15 +1,15 @@
 """Create the Flask app that serves the demo page (/) and the staff console (/staff/)."""
 from __future__ import annotations
 
-import os
-
 from flask import Flask
+
+from bot.settings import settings
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
-        RASA_URL=os.environ.get("CLINIC_RASA_URL", "http://localhost:5005"),
+        RASA_URL=settings().rasa_url,
     )
     if config:
         app.config.update(config)

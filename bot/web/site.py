@@ -1,13 +1,13 @@
 """The public demo page of the clinic with the chat widget (/), and the widget's browser dependencies."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
 from bot.channels.messages import triage_markers
 from bot.clinic_profile import clinic_profile
+from bot.settings import settings
 
 WEB_DIR = Path(__file__).resolve().parent
 SOCKET_IO_DIST = WEB_DIR / "node_modules" / "socket.io-client" / "dist"
@@ -24,7 +24,7 @@ def index() -> str:
     """
     profile = clinic_profile()
     widget_config = {
-        "rasaUrl": os.environ.get("CLINIC_PUBLIC_RASA_URL") or current_app.config["RASA_URL"],
+        "rasaUrl": settings().public_rasa_url or current_app.config["RASA_URL"],
         "socketPath": current_app.config.get("RASA_SOCKET_PATH", "/socket.io"),
         "clinicName": profile.name,
         "emergencyNumber": profile.emergency_number,

@@ -6,7 +6,6 @@ console only calls it, with the shared handoff token, and shows the answer (deli
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bot.handoff import store
 from bot.handoff.token import handoff_token
+from bot.settings import settings
 from bot.staff import queries
 from bot.staff.models import StaffUser
 
@@ -38,7 +38,7 @@ def visitor_name(user: StaffUser) -> str:
 
 
 def rasa_url() -> str:
-    return os.environ.get("CLINIC_RASA_URL", "http://localhost:5005").rstrip("/")
+    return settings().rasa_url.rstrip("/")
 
 
 def operate(operation: str, conversation_id: str, user: StaffUser, text: str = "") -> HandoffResult:

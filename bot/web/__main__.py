@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from waitress import serve
 
 from bot.server.log_privacy import install as install_log_privacy
+from bot.settings import settings
 from bot.web.app import create_app
 
 
@@ -23,7 +23,7 @@ def main() -> None:
     from bot.staff.alerts import start_renotifier
     from bot.staff.db import staff_engine
 
-    start_renotifier(staff_engine, interval_s=float(os.environ.get("CLINIC_RENOTIFY_INTERVAL_S", "60")))
+    start_renotifier(staff_engine, interval_s=settings().renotify_interval_s)
     serve(app, host=args.host, port=args.port, threads=8)
 
 

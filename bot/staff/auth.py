@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.paths import VAR_DIR
+from bot.settings import secret, settings
 from bot.staff.models import ROLES, StaffUser
 
 _hasher = PasswordHasher()
@@ -37,11 +37,11 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def max_failed_logins() -> int:
-    return int(os.environ.get("CLINIC_STAFF_MAX_FAILED_LOGINS", "5"))
+    return settings().staff_max_failed_logins
 
 
 def lockout_minutes() -> float:
-    return float(os.environ.get("CLINIC_STAFF_LOCKOUT_MINUTES", "15"))
+    return settings().staff_lockout_minutes
 
 
 def _now() -> datetime:
@@ -161,9 +161,10 @@ def password_fingerprint(user: StaffUser) -> str:
 
 def load_secret_key() -> str:
     """CLINIC_SECRET_KEY, or a random key generated once and kept in var/secret_key (mode 0600)."""
-    if os.environ.get("CLINIC_SECRET_KEY"):
-        return os.environ["CLINIC_SECRET_KEY"]
-    path = Path(os.environ.get("CLINIC_SECRET_KEY_FILE") or VAR_DIR / "secret_key")
+    configured = settings()
+    if secret(configured.secret_key):
+        return secret(configured.secret_key)
+    path = Path(configured.secret_key_file)
     if path.is_file():
         key = path.read_text().strip()
         if key:

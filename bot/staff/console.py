@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import importlib
-import os
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
+from bot.settings import settings
 from bot.staff import auth
 from bot.staff.auth import load_secret_key
 from bot.staff.blueprints import AREAS
@@ -43,13 +43,11 @@ def init_app(app: Flask) -> None:
     # create_app(config) other than Flask's default is kept.
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
-        samesite = os.environ.get("CLINIC_COOKIE_SAMESITE", "Lax").capitalize()
-        app.config["SESSION_COOKIE_SAMESITE"] = samesite if samesite in ("Lax", "Strict") else "Lax"
+        app.config["SESSION_COOKIE_SAMESITE"] = settings().cookie_samesite  # Lax or Strict
     if not app.config.get("SESSION_COOKIE_SECURE"):
-        app.config["SESSION_COOKIE_SECURE"] = os.environ.get("CLINIC_SECURE_COOKIES", "") == "1"
+        app.config["SESSION_COOKIE_SECURE"] = settings().secure_cookies
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):  # Flask's default
-        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-            hours=float(os.environ.get("CLINIC_STAFF_SESSION_HOURS", "8")))
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings().staff_session_hours)
     # CSRF is checked by the console itself (below), so other parts of the web app keep their own rules.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
@@ -65,13 +63,11 @@ def trust_proxies(app: Flask) -> None:
     """CLINIC_PROXY_HOPS (default 0): how many reverse proxies in front of the web app set X-Forwarded-For.
     0 uses the connecting address and ignores forwarded headers (they are forgeable); behind nginx, set 1,
     or the per-address login limit would count every visitor as the proxy."""
-    value = os.environ.get("CLINIC_PROXY_HOPS", "0")
-    if not value.isdigit():
-        raise ValueError(f"CLINIC_PROXY_HOPS must be a whole number of proxies (0, 1, 2), not {value!r}")
-    if int(value) and not getattr(app.wsgi_app, "clinic_proxy_fix", False):
+    hops = settings().proxy_hops
+    if hops and not getattr(app.wsgi_app, "clinic_proxy_fix", False):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(value), x_proto=int(value))  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
         app.wsgi_app.clinic_proxy_fix = True  # type: ignore[attr-defined]
 
 

@@ -10,18 +10,16 @@ Two things are kept there:
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, current_app, request
 from flask.wrappers import Response
 from flask_limiter import Limiter
-from limits import parse, parse_many
+from limits import parse
 
-from bot.settings import redis_url
+from bot.settings import redis_url, settings
 
 logger = logging.getLogger(__name__)
 EXTENSION = "staff_login_limiter"
-DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
 MARKS_PER_WINDOW = 1000  # a ceiling only: marks are counted, never refused
 
 
@@ -32,12 +30,7 @@ def client_address() -> str:
 
 def login_limit() -> str:
     """CLINIC_STAFF_LOGIN_LIMIT: failed logins one address may make, in the `limits` notation."""
-    value = os.environ.get("CLINIC_STAFF_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)
-    try:
-        parse_many(value)
-    except ValueError as error:
-        raise ValueError(f"CLINIC_STAFF_LOGIN_LIMIT={value!r} is not a rate such as '10 per minute'") from error
-    return value
+    return settings().staff_login_limit  # checked by the settings catalogue (bot/settings.py)
 
 
 def failed_login(response: Response) -> bool:

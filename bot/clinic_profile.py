@@ -1,7 +1,6 @@
 """The clinic's profile (clinic.yml): name, phone, hours, booking link, emergency and urgent-care numbers, region."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.opening_hours import OpeningHours
-from bot.paths import PROJECT_ROOT
+from bot.settings import settings
 
 REQUIRED_FIELDS = ("name", "phone", "email", "booking_url", "emergency_number", "urgent_care")
 
@@ -28,7 +27,7 @@ class ClinicProfile:
 
 
 def profile_path() -> Path:
-    return Path(os.environ.get("CLINIC_PROFILE", PROJECT_ROOT / "clinic.yml"))
+    return Path(settings().profile)
 
 
 @lru_cache(maxsize=4)

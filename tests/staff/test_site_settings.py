@@ -1,5 +1,5 @@
-"""The demo page gives the widget the Rasa server's address from the settings catalogue (CLINIC_RASA_URL,
-CLINIC_PUBLIC_RASA_URL)."""
+"""Settings the web app and profile read from the catalogue: the Rasa server's address (CLINIC_RASA_URL,
+CLINIC_PUBLIC_RASA_URL) and the clinic profile file (CLINIC_PROFILE)."""
 from __future__ import annotations
 
 import json
@@ -27,3 +27,13 @@ def test_the_web_app_takes_the_rasa_url_setting(staff_db, monkeypatch: pytest.Mo
 
     monkeypatch.setenv("CLINIC_RASA_URL", "http://127.0.0.1:5999")
     assert create_app({"TESTING": True, "SECRET_KEY": "k" * 32}).config["RASA_URL"] == "http://127.0.0.1:5999"
+
+
+def test_the_clinic_profile_file_is_the_profile_setting(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    from bot.clinic_profile import profile_path
+    from bot.paths import PROJECT_ROOT
+
+    monkeypatch.delenv("CLINIC_PROFILE", raising=False)
+    assert profile_path() == PROJECT_ROOT / "clinic.yml"
+    monkeypatch.setenv("CLINIC_PROFILE", str(tmp_path / "other.yml"))
+    assert profile_path() == tmp_path / "other.yml"

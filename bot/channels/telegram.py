@@ -9,7 +9,6 @@ credentials.yml names this class by module path: `bot.channels.telegram.ClinicTe
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import re
@@ -40,6 +39,7 @@ from bot.channels.messages import (
     triage_level,
 )
 from bot.channels.settings import sender_rate_limit
+from bot.secret_compare import same_secret
 
 logger = logging.getLogger(__name__)
 
@@ -189,8 +189,7 @@ class ClinicTelegramInput(TelegramInput):
     def has_secret_token(self, headers: Any) -> bool:
         """True when the request carries the secret token registered with setWebhook (constant-time check)."""
         given = headers.get(SECRET_HEADER) or ""
-        # a header Sanic decoded with lone surrogates cannot be the token; surrogateescape keeps it comparable
-        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.secret_token.encode())
+        return same_secret(given, self.secret_token)
 
     def set_webhook(self) -> bool:
         """Register the webhook URL with the secret token Telegram must echo in every update."""

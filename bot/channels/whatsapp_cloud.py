@@ -42,6 +42,7 @@ from bot.channels.messages import (
     with_numbered_options,
 )
 from bot.channels.settings import graph_version, sender_rate_limit
+from bot.secret_compare import same_secret
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +234,7 @@ class WhatsAppCloudInput(InputChannel):
         async def verify(request: Request) -> HTTPResponse:
             """Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours."""
             mode, token = request.args.get("hub.mode"), request.args.get("hub.verify_token") or ""
-            if mode == "subscribe" and hmac.compare_digest(token.encode(), self.verify_token.encode()):
+            if mode == "subscribe" and same_secret(token, self.verify_token):
                 return response.text(request.args.get("hub.challenge", ""))
             return response.text("forbidden", status=403)
 
@@ -243,7 +244,7 @@ class WhatsAppCloudInput(InputChannel):
             if too_large is not None:
                 return too_large
             expected = signature_for(self.app_secret, request.body or b"")
-            if not hmac.compare_digest(request.headers.get(SIGNATURE_HEADER, "").encode(), expected.encode()):
+            if not same_secret(request.headers.get(SIGNATURE_HEADER, ""), expected):
                 logger.warning("WhatsApp Cloud webhook: request with a missing or wrong %s rejected",
                                SIGNATURE_HEADER)
                 return response.text("forbidden", status=403)

@@ -5,12 +5,12 @@ a random token generated once into var/handoff_token (0600), which both processe
 """
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 from pathlib import Path
 
 from bot.paths import VAR_DIR
+from bot.secret_compare import same_secret
 from bot.settings import secret, settings
 
 TOKEN_FILE = VAR_DIR / "handoff_token"
@@ -39,4 +39,4 @@ def is_authorised(header: str | None) -> bool:
     """`Authorization: Bearer <token>`, compared in constant time."""
     if not header or not header.startswith("Bearer "):
         return False
-    return hmac.compare_digest(header[len("Bearer "):].strip().encode(), handoff_token().encode())
+    return same_secret(header[len("Bearer "):].strip(), handoff_token())

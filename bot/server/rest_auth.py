@@ -6,7 +6,7 @@ reaches the port can read and write any conversation. Its HTTP API (`--enable-ap
 replacement) is protected only if `--auth-token` or `--jwt-secret` is given.
 
 What the clinic needs: REST stays open for `make run`, the test suite and local scripts while the server
-listens on loopback only; it needs the bearer token (compared with hmac.compare_digest) when the server
+listens on loopback only; it needs the bearer token (compared in constant time, bot/secret_compare.py) when the server
 listens beyond loopback (`--interface` other than 127.0.0.1, ::1 or localhost; Rasa's default is 0.0.0.0),
 when CLINIC_ENV=production, or when CLINIC_REQUIRE_REST_TOKEN=1. A loopback server that receives a request
 through a proxy (X-Forwarded-For, Forwarded or X-Real-IP present) treats it as remote too. A missing or short
@@ -17,11 +17,11 @@ Test: tests/security/test_rest_auth.py.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import sys
 from typing import Any
 
+from bot.secret_compare import same_secret
 from bot.server import app_hooks
 from bot.server.security_settings import MIN_TOKEN_CHARS, SecuritySettings, is_loopback_interface
 
@@ -65,7 +65,7 @@ def bearer_token(authorization: str | None) -> str | None:
 
 def token_matches(given: str | None, expected: str) -> bool:
     """Constant-time comparison of the presented token with the configured one."""
-    return given is not None and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return same_secret(given, expected)
 
 
 def through_proxy(headers: Any) -> bool:

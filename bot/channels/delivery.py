@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from bot.channels import store
 from bot.channels.common import ChannelAPIError
-from bot.channels.messages import URGENT_LEVELS
+from bot.triage.flags import URGENT_LEVELS
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.channels.settings import max_message_chars
+from bot.triage.flags import LEVELS, URGENT_LEVELS
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,6 @@ EDITED_MESSAGE_REPLY = (
     "I saw that you edited a message, but I can't follow edits. "
     "Please send the corrected text as a new message."
 )
-URGENT_LEVELS = {"emergency", "same_day"}
 
 
 def split_message(text: str, limit: int) -> list[str]:
@@ -114,9 +114,6 @@ def offered_buttons(events: Iterable[Any]) -> list[dict[str, Any]] | None:
     return None
 
 
-LEVELS_BY_SEVERITY = ("emergency", "same_day", "soon")
-
-
 @lru_cache(maxsize=1)
 def triage_markers() -> dict[str, str]:
     """level -> the first line of that level's advice (bot/triage/advice.yml), to recognise red-flag advice
@@ -124,7 +121,7 @@ def triage_markers() -> dict[str, str]:
     try:
         from bot.triage.advice import level_advice
 
-        return {level: level_advice(level).splitlines()[0].strip() for level in LEVELS_BY_SEVERITY}
+        return {level: level_advice(level).splitlines()[0].strip() for level in LEVELS}
     except Exception as error:  # the widget and channels still work; they just cannot highlight the advice
         logger.warning("red-flag advice markers unavailable (%s): urgent advice shown as plain text", error)
         return {}

@@ -9,12 +9,13 @@ from pathlib import Path
 import yaml
 
 from bot.paths import PROJECT_ROOT
+from bot.triage.flags import LEVELS
 
 ROOT = PROJECT_ROOT
 SUITE_FILE = PROJECT_ROOT / "tests" / "red_flags" / "suite.yml"
 ALLOW_FILE = PROJECT_ROOT / "tests" / "red_flags" / "soon_in_topic_examples.yml"
 TOPIC_QUESTIONS = PROJECT_ROOT / "tests" / "e2e" / "topic_questions.yml"
-VALID_LEVELS = {"emergency", "same_day", "soon", None}
+VALID_LEVELS = {*LEVELS, None}
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
 from bot.clinic_profile import clinic_profile, profile_path
+from bot.triage.flags import LEVELS
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE_SLOT = "language"
 SUFFIXES = {"zh-Hant": "zh_hant", "zh-Hans": "zh_hans", "es": "es"}
 RED_FLAG_PREFIX = "utter_red_flag_"
-RED_FLAG_LEVELS = ("emergency", "same_day", "soon")
+RED_FLAG_LEVELS = LEVELS
 
 
 def response_suffix(language: str | None) -> str | None:

@@ -23,10 +23,10 @@ from bot.clinic_profile import clinic_profile
 from bot.db import Base
 from bot.escalations import Escalation, escalation_payload, utcnow
 from bot.settings import settings
+from bot.triage.flags import URGENT_LEVELS
 
 logger = logging.getLogger(__name__)
 
-URGENT_LEVELS = ("emergency", "same_day")
 ESCALATIONS = Escalation.__table__
 
 

@@ -1,90 +1,29 @@
-"""Is a red-flag mention the user's own current symptom? Clauses, person, questions, history, durations."""
+"""Is a red-flag mention the user's own current symptom? Clauses and sentences, person, questions, history.
+
+The message is segmented once here; the qualifiers (bot/triage/qualifiers.py) and detect.py share it."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
+from bot.triage.english_words import english_words
 
-# The word lists live in a data file, each with a comment on what it is for.
-WORDS_FILE = Path(__file__).with_name("context_words.yml")
-
-
-def _load_words(path: Path = WORDS_FILE) -> dict[str, frozenset[str] | list[tuple[str, ...]]]:
-    """The word lists (sets of tokens; phrases as token tuples), checked for the keys this module reads."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    missing = sorted(_KEYS - set(data))
-    if missing:
-        raise ValueError(f"{path}: add the word list(s) {', '.join(missing)}")
-    return {
-        key: [tuple(str(w) for w in phrase) for phrase in value]
-        if key in _PHRASE_KEYS
-        else frozenset(str(w) for w in value)
-        for key, value in data.items()
-    }
-
-
-_PHRASE_KEYS = {"now_phrases", "anaphora", "history_phrases"}
-_KEYS = {
-    "clause_words",
-    "clause_punct",
-    "fillers",
-    "wh_starts",
-    "aux_starts",
-    "subject_after_aux",
-    "not_a_subject",
-    "first_person",
-    "person_nouns",
-    "third_person",
-    "other_owners",
-    "now_words",
-    "now_phrases",
-    "other_subjects",
-    "modals",
-    "past_forms",
-    "know_verbs",
-    "embed_words",
-    "reporting_verbs",
-    "anaphora",
-    "history_words",
-    "history_phrases",
-    "before_endings",
-    "rupture_words",
-    "topic_nouns",
-    "generic_before",
-    "report_verbs",
-    "symptoms",
-    "activity_verbs",
-    "onset_verbs",
-    "not_duration_before",
-    "frequency_before",
-    "mild",
-    "after_exercise",
-    "thickening",
-    "swelling_words",
-}
-W = _load_words()
-CLAUSE_WORDS, CLAUSE_PUNCT, FILLERS = W["clause_words"], W["clause_punct"], W["fillers"]
-WH_STARTS, AUX_STARTS, SUBJECT_AFTER_AUX = W["wh_starts"], W["aux_starts"], W["subject_after_aux"]
-NOT_A_SUBJECT = W["not_a_subject"]
-FIRST_PERSON, PERSON_NOUNS = W["first_person"], W["person_nouns"]
-THIRD_PERSON = W["third_person"] | PERSON_NOUNS
-OTHER_OWNERS, NOW_WORDS, NOW_PHRASES = W["other_owners"], W["now_words"], W["now_phrases"]
-OTHER_SUBJECTS, MODALS, PAST_FORMS = W["other_subjects"], W["modals"], W["past_forms"]
-KNOW_VERBS, EMBED_WORDS, REPORTING_VERBS = W["know_verbs"], W["embed_words"], W["reporting_verbs"]
-ANAPHORA, HISTORY_WORDS, HISTORY_PHRASES = W["anaphora"], W["history_words"], W["history_phrases"]
-BEFORE_ENDINGS, RUPTURE_WORDS, TOPIC_NOUNS = W["before_endings"], W["rupture_words"], W["topic_nouns"]
-GENERIC_BEFORE, REPORT_VERBS = W["generic_before"], W["report_verbs"]
-SYMPTOMS, ACTIVITY_VERBS, ONSET_VERBS = W["symptoms"], W["activity_verbs"], W["onset_verbs"]
-NOT_DURATION_BEFORE, FREQUENCY_BEFORE = W["not_duration_before"], W["frequency_before"]
-MILD, AFTER_EXERCISE, THICKENING, SWELLING_WORDS = (
-    W["mild"],
-    W["after_exercise"],
-    W["thickening"],
-    W["swelling_words"],
-)
+# The word lists live in bot/triage/lexicon/en.yml, each with a comment on what it is for.
+W = english_words()
+CLAUSE_WORDS, CLAUSE_PUNCT, FILLERS = W.clause_words, W.clause_punct, W.fillers
+WH_STARTS, AUX_STARTS, SUBJECT_AFTER_AUX = W.wh_starts, W.aux_starts, W.subject_after_aux
+NOT_A_SUBJECT = W.not_a_subject
+FIRST_PERSON, PERSON_NOUNS = W.first_person, W.person_nouns
+THIRD_PERSON = W.third_person | PERSON_NOUNS
+OTHER_OWNERS, NOW_WORDS, NOW_PHRASES = W.other_owners, W.now_words, W.now_phrases
+OTHER_SUBJECTS, MODALS, PAST_FORMS = W.other_subjects, W.modals, W.past_forms
+KNOW_VERBS, EMBED_WORDS, REPORTING_VERBS = W.know_verbs, W.embed_words, W.reporting_verbs
+ANAPHORA, HISTORY_WORDS, HISTORY_PHRASES = W.anaphora, W.history_words, W.history_phrases
+BEFORE_ENDINGS, RUPTURE_WORDS, TOPIC_NOUNS = W.before_endings, W.rupture_words, W.topic_nouns
+GENERIC_BEFORE, REPORT_VERBS = W.generic_before, W.report_verbs
+ONGOING_AFTER_SUBJECT, POSSIBILITY_MODALS, BASE_RUPTURE_VERBS = (
+    W.ongoing_after_subject, W.possibility_modals, W.base_rupture_verbs)
 
 
 @dataclass(frozen=True)
@@ -305,138 +244,13 @@ class MessageContext:
                 return True  # "when i was 20 i snapped my achilles", "aged 19"; not "when i was running"
         return False
 
-    # ------------------------------------------------------------------ soon-level validators
+    # ------------------------------------------------------------------ sentences
     def sentence_range(self, i: int) -> tuple[int, int]:
         start = self.sentence_start[i]
         end = start
         while end < len(self.words) and self.sentence_start[end] == start:
             end += 1
         return start, end
-
-    def persistent_ok(self, start: int, end: int, days: float | None, unit: int | None) -> bool:
-        """persistent_pain: the duration (or "not getting better") is the user's pain lasting until now."""
-        words, lemmas = self.words, self.lemmas
-        s_start, s_end = self.sentence_range(start)
-        if self.history(s_start, s_end):
-            return False
-        clause = self.clause(start)
-        c_start, c_end = clause.start, max(clause.end, self.clause(end - 1).end, end)
-        if unit is None:  # "not getting better", "getting worse", "no better"
-            return True
-        if days is not None and days < 7:
-            return False
-        before = words[max(start - 3, 0) : unit]
-        number_at = unit - 1
-        while number_at > start and words[number_at] in {"few", "couple", "of", "odd", "+", "or", "so"}:
-            number_at -= 1
-        prev = words[number_at - 1] if number_at - 1 >= 0 else ""
-        prev2 = words[number_at - 2] if number_at - 2 >= 0 else ""
-        after = words[unit + 1] if unit + 1 < len(words) else ""
-        after2 = words[unit + 2] if unit + 2 < len(words) else ""
-        # a point in time, the future, a frequency or a plan: not a duration of pain
-        if (
-            set(before) & NOT_DURATION_BEFORE
-            or prev in {"in", "within"}
-            and prev2 not in {"pain", "sore"}
-        ):
-            return False
-        if words[unit] in {"week", "wk"} and re.fullmatch(r"\d+", after):
-            return False  # "week 10 of my plan"
-        if prev in {"a", "per", "an"} and (prev2 in FREQUENCY_BEFORE or re.fullmatch(r"\d+", prev2 or "")):
-            return False  # "35 miles a week", "twice a week"
-        if (
-            words[unit] in {"year", "month", "week", "season"}
-            and prev == "last"
-            and prev2 not in {"the", "this"}
-        ):
-            return False  # "last year", "last month"
-        if after in {"later"} or (after == "plan" or after2 in {"plan", "programme", "program", "block"}):
-            return False
-        if (
-            after == "of"
-            and set(words[unit + 2 : unit + 5]) & (ACTIVITY_VERBS | AFTER_EXERCISE)
-            and not set(words[unit + 2 : unit + 5]) & SYMPTOMS
-            and "still" not in words[s_start:s_end]
-        ):
-            return False  # "got sore over a few weeks of hills": the duration is the training's
-        if after == "ago" or (after in {"or", "and"} and "ago" in words[unit + 1 : unit + 5]):
-            # "started hurting three weeks ago" is a duration; "prescribed naproxen three weeks ago" is not
-            onset = [j for j in range(c_start, unit) if words[j] in ONSET_VERBS]
-            return bool(onset) and any(
-                words[j] in SYMPTOMS for j in range(max(onset[0] - 3, c_start), min(onset[0] + 3, unit))
-            )
-        # the clause; if it names neither a symptom nor an activity, the sentence up to it
-        for c_from in (c_start, s_start):
-            span = range(c_from, c_end)
-            clause_words = [words[j] for j in span]
-            symptom_at = [j for j in span if (words[j] in SYMPTOMS or lemmas[j] in SYMPTOMS)
-                          and not (j + 1 < len(words) and words[j + 1] in {"free", "-free"})]
-            activity_at = [
-                j for j in span if j < unit and (words[j] in ACTIVITY_VERBS) and not _noun_use(words, j)
-            ]
-            if symptom_at or activity_at:
-                break
-        c_start = span.start
-        if {"took", "take", "takes", "lasted", "lasts"} & set(clause_words):
-            return False  # "took about two months to settle"
-        if activity_at and (
-            not symptom_at or max(activity_at) > max((j for j in symptom_at if j < unit), default=-1)
-        ):
-            return False  # "been running for 10 years"
-        it_been = (
-            any(words[j] in {"it", "its", "it's", "this", "that"} for j in range(c_start, unit))
-            and "been" in clause_words[: unit - c_start]
-        )
-        ongoing = (
-            "been" in clause_words
-            or ("had" in clause_words and any(w in {"'ve", "ve", "have", "has", "'s"} for w in clause_words))
-            or after in {"now", "plus", "+"}
-            or "still" in words[s_start:s_end]
-            or any(lemmas[j] == "have" and j + 1 < len(words) and words[j + 1] in SYMPTOMS for j in span)
-            or "since" in before
-            or prev in {"for", "past", "last", "over"}
-            and symptom_at
-            or after == "of"
-            and bool(set(words[unit + 2 : unit + 5]) & SYMPTOMS)
-            or (prev in {"pain", "ache", "soreness", "niggle"} or prev2 in {"pain", "ache"})
-        )
-        if not ongoing:
-            return False
-        if symptom_at:
-            return True
-        # "it's been 5 months": the symptom is named elsewhere in the sentence or message
-        return it_been and any(w in SYMPTOMS for w in words)
-
-    def swelling_ok(self, start: int, end: int) -> bool:
-        """swelling_or_thickening: not a mild puffiness after a run ("a bit puffy after long runs")."""
-        words = self.words
-        if any(w in THICKENING for w in words[start:end]):
-            return True
-        swell = [j for j in range(start, end) if words[j] in SWELLING_WORDS or self.lemmas[j] == "swell"]
-        at = swell[0] if swell else start
-        mild = any(w in MILD for w in words[max(at - 3, 0) : at])
-        s_start, s_end = self.sentence_range(start)
-        sentence = words[s_start:s_end]
-        after_exercise = any(
-            w in {"after", "post", "following"} and set(sentence[k + 1 : k + 4]) & AFTER_EXERCISE
-            for k, w in enumerate(sentence)
-        )
-        return not (mild and after_exercise)
-
-
-NOUN_BEFORE = {"a", "the", "my", "of", "your", "this", "that", "long", "insertional", "its"}
-ONGOING_AFTER_SUBJECT = {"ca", "can", "cannot", "cant", "is", "'s", "are", "'re", "has"}
-
-
-POSSIBILITY_MODALS = {"could", "would", "will", "might", "can", "may"}
-BASE_RUPTURE_VERBS = {"snap", "rupture", "tear", "pop", "rip", "break", "go"}
-
-
-def _noun_use(words: list[str], j: int) -> bool:
-    """'my rest', 'a run', 'the rehab': a noun, not the verb the duration belongs to."""
-    if words[j] == "off" and words[j - 2 : j] == ["on", "and"]:  # "on and off for months"
-        return True
-    return j > 0 and words[j - 1] in NOUN_BEFORE
 
 
 def _interrogative(words: list[str], asks: bool = False) -> bool:

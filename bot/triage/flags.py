@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 RED_FLAGS_FILE = Path(__file__).with_name("red_flags.yml")
-LEVELS: tuple[str, ...] = ("emergency", "same_day", "soon")  # most severe first
+
+
+class Level(str, Enum):
+    """The triage levels, most severe first. A str Enum: `Level.SOON == "soon"`, and it is stored as its value."""
+    EMERGENCY = "emergency"   # call the emergency number now
+    SAME_DAY = "same_day"     # get seen today
+    SOON = "soon"             # book an assessment (and the answer to the question)
+
+
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
+URGENT_LEVELS: tuple[str, ...] = (Level.EMERGENCY.value, Level.SAME_DAY.value)  # the ones that page staff at once
 CLASSIFIER_FLAG = "classifier"  # the flag id used when only the intent classifier saw a red flag
 
 
@@ -22,6 +33,7 @@ class Flag:
     requires: tuple[tuple[str, ...], ...] = ()
     validator: str | None = None
     post_resolution: bool = False
+    generic: bool = False          # a signal too common to show, when dismissed, that a message reports nothing
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
 
@@ -77,6 +89,7 @@ def _entry(raw: dict, path: Path, is_signal: bool) -> Flag:
         requires=tuple(tuple(str(i) for i in group) for group in raw.get("requires") or ()),
         validator=raw.get("validator"),
         post_resolution=bool(raw.get("post_resolution", False)),
+        generic=bool(raw.get("generic", False)),
         positive=tuple(str(e) for e in examples.get("positive") or ()),
         negative=tuple(str(e) for e in examples.get("negative") or ()),
     )
@@ -86,6 +99,8 @@ def _entry(raw: dict, path: Path, is_signal: bool) -> Flag:
 def load_flag_file(path: Path = RED_FLAGS_FILE) -> FlagFile:
     """Parse and check the data file; errors name the file and the entry to fix."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if "levels" in data and tuple(data["levels"] or ()) != LEVELS:
+        raise ValueError(f"{path}: levels must be {list(LEVELS)} (bot/triage/flags.py: Level), most severe first")
     vocab = {str(k): tuple(str(w).lower() for w in v) for k, v in (data.get("vocab") or {}).items()}
     flags = tuple(_entry(raw, path, False) for raw in data.get("flags") or ())
     signals = tuple(_entry(raw, path, True) for raw in data.get("signals") or ())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -30,20 +29,6 @@ TOPIC_MIN_CONFIDENCE = 0.4
 NOT_TOPICS = {"red_flag", "nlu_fallback"}
 YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 MESSAGE_TRIAGE_SLOTS = ("triage_level", "triage_flag")
-
-
-def _warm_up() -> None:
-    """Load the red-flag patterns and spaCy pipeline when the action server starts, not on the first red flag
-    with history (a cold load takes seconds, past the Rasa server's action timeout)."""
-    try:
-        from bot.triage.detect import detect_red_flags
-
-        detect_red_flags("warm up", previous={"calf_sign"})
-    except Exception:  # noqa: BLE001 - the first escalation then loads it (slower); logged for the operator
-        logging.getLogger(__name__).exception("red-flag detector warm-up failed")
-
-
-_warm_up()
 
 
 def _earlier_flags(tracker: Tracker) -> set[str]:
@@ -105,8 +90,7 @@ class ActionEscalate(Action):
         latest = tracker.latest_message or {}
         text = latest.get("text") or ""
         red_flags = latest.get("red_flags") or {}
-        level, flags = merge_with_history(red_flags.get("level"), list(red_flags.get("flags") or []), text,
-                                          _earlier_flags(tracker))
+        level, flags = merge_with_history(red_flags, _earlier_flags(tracker))
         sent = advice_sent_by_rasa(tracker)
         if sent is None:  # Rasa sent no advice: this action gives all of it
             extra = advice.advice_text(level, flags)
@@ -153,7 +137,9 @@ class ActionEscalationDeclined(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         level = tracker.get_slot("escalation_level") or "same_day"
-        dispatcher.utter_message(text=advice.line("declined", advice=advice.level_advice(level)))
+        # the advice again, with its triage metadata: channels show the red alert / ⚠️ from that, never from text
+        dispatcher.utter_message(text=advice.line("declined", advice=advice.level_advice(level)),
+                                 triage={"level": level, "flags": []})
         return []
 
 

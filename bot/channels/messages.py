@@ -5,7 +5,6 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 from bot.channels.settings import max_message_chars
@@ -114,27 +113,13 @@ def offered_buttons(events: Iterable[Any]) -> list[dict[str, Any]] | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def triage_markers() -> dict[str, str]:
-    """level -> the first line of that level's advice (bot/triage/advice.yml), to recognise red-flag advice
-    in a message that carries no `triage` metadata (actions/escalation.py sends plain text)."""
-    try:
-        from bot.triage.advice import level_advice
-
-        return {level: level_advice(level).splitlines()[0].strip() for level in LEVELS}
-    except Exception as error:  # the widget and channels still work; they just cannot highlight the advice
-        logger.warning("red-flag advice markers unavailable (%s): urgent advice shown as plain text", error)
-        return {}
-
-
 def triage_level(text: str, message_kwargs: dict[str, Any]) -> str | None:
-    """The red-flag level of a bot message: its `triage` metadata, else the advice text it contains."""
+    """The red-flag level of a bot message, from its `triage` metadata only: every advice message carries it
+    (domain/red_flag_advice.yml and the translated advice as response metadata, the escalation actions as a
+    `triage` key), so no channel guesses from the wording. `text` is kept for the channels' call signature."""
     triage = message_kwargs.get("triage") or (message_kwargs.get("metadata") or {}).get("triage")  # action / domain
-    if isinstance(triage, dict) and triage.get("level"):
+    if isinstance(triage, dict) and triage.get("level") in LEVELS:
         return str(triage["level"])
-    for level, marker in triage_markers().items():
-        if marker and marker in (text or ""):
-            return level
     return None
 
 

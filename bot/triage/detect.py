@@ -49,6 +49,7 @@ class Detection:
     # a bit puffy after a run), or a question/third person/history about a signal of a composite flag
     dismissed: list[FlagSpan] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)          # positive signals (e.g. calf_sign), for history
+    asked: list[str] = field(default_factory=list)            # flags/signals only asked about (for composites)
 
     @property
     def negated_flags(self) -> list[str]:
@@ -66,6 +67,7 @@ class Detection:
             "flags": list(self.flags),
             "negated": self.negated_flags,
             "signals": list(self.signals),
+            "asked": list(self.asked),
             "spans": [asdict(s) for s in self.spans],
             "negated_spans": [asdict(s) for s in self.negated],
             "informational": [asdict(s) for s in self.informational],
@@ -229,6 +231,8 @@ class _Evaluation:
         detection.level = self.engine.entries[flags[0]].level if flags else None
         detection.signals = sorted(k for k, v in status.items()
                                    if v["positive"] and self.engine.entries[k].level is None)
+        detection.asked = sorted(k for k, v in status.items()
+                                 if v["informational"] and not v["positive"] and k not in negated_only)
         for flag in flags:
             detection.spans.extend(_unique(status[flag]["positive"]))
         for key in self.engine.flag_order:
@@ -288,3 +292,29 @@ def detect_red_flags(text: str, doc: Doc | None = None, previous: Iterable[str] 
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     return engine().detect(text, doc=doc, previous=previous)
+
+
+def combine_with_earlier(red_flags: dict, previous: Iterable[str],
+                         flag_file: FlagFile | None = None) -> tuple[str | None, list[str]]:
+    """A message's detection as stored in its parse data (`red_flags`), combined with the flags and signals of
+    earlier turns, without matching the text again: a composite flag whose members are split over the turns
+    ("chest pain" now, a swollen calf two messages ago) becomes this message's flag. The same rule as inside
+    one message: every group of the composite has a member reported now, earlier, or asked about now, and at
+    least one group has a member reported now. Returns (most severe level, flags, most severe first)."""
+    file = flag_file or load_flag_file()
+    entries = {entry.id: entry for entry in file.flags + file.signals}
+    current = {f for f in (red_flags.get("flags") or []) if f in entries}
+    current |= {s for s in (red_flags.get("signals") or []) if s in entries}
+    positive = current | {p for p in previous if p in entries}
+    asked = {a for a in (red_flags.get("asked") or []) if a in entries}
+    for entry in file.signals + file.flags:  # file order: a composite may use an earlier composite
+        if not entry.requires or entry.id in positive:
+            continue
+        groups = [set(group) for group in entry.requires]
+        if all(group & (positive | asked) for group in groups) and any(group & current for group in groups):
+            positive.add(entry.id)
+            current.add(entry.id)
+    order = [flag.id for flag in file.flags]
+    flags = sorted((f for f in order if f in current), key=lambda f: (level_rank(entries[f].level), order.index(f)))
+    return (entries[flags[0]].level if flags else None), flags
+

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot import escalations
 from bot.notify import Notifier, notify_staff
-from bot.triage.detect import detect_red_flags
+from bot.triage.detect import combine_with_earlier
 from bot.triage.flags import CLASSIFIER_FLAG, level_rank
 
 logger = logging.getLogger(__name__)
@@ -34,20 +34,22 @@ class EscalationResult:
     new: bool
 
 
-def merge_with_history(level: str | None, flags: list[str], text: str,
-                       previous: Iterable[str]) -> tuple[str, list[str]]:
-    """Add conversation-level flags (chest symptoms now + a calf sign in an earlier turn -> emergency)."""
+def merge_with_history(red_flags: dict, previous: Iterable[str]) -> tuple[str, list[str]]:
+    """The message's level and flags (the NLU component's detection, from the parse data) with the composite
+    flags that earlier turns complete (chest symptoms now + a calf sign in an earlier turn -> emergency).
+    Works on the stored detection, so the action server never runs the matcher again."""
+    level, flags = red_flags.get("level"), list(red_flags.get("flags") or [])
     previous = set(previous)
     if previous:
         try:
-            detection = detect_red_flags(text, previous=previous)
+            combined_level, combined = combine_with_earlier(red_flags, previous)
         except Exception:  # noqa: BLE001 - the per-message result is still used
-            logger.exception("red-flag detection with history failed; using the message's own flags")
-            detection = None
-        if detection and detection.flags:
-            flags = list(dict.fromkeys(detection.flags + [f for f in flags if f not in detection.flags]))
-            if level_rank(detection.level) < level_rank(level):
-                level = detection.level
+            logger.exception("combining red flags with earlier turns failed; using the message's own flags")
+            combined_level, combined = None, []
+        if combined:
+            flags = list(dict.fromkeys(combined + [f for f in flags if f not in combined]))
+            if level_rank(combined_level) < level_rank(level):
+                level = combined_level
     return (level or "same_day"), (flags or [CLASSIFIER_FLAG])
 
 

@@ -32,8 +32,9 @@ class _Message:
         self.lexicon = lexicon
         self.text = normalise(text, lexicon.script)
         self.pseudo = self._spans("pseudo")
-        self.sentence_ends = [m.end() for m in re.finditer(r"[。！？；!?;\n]+", self.text)]
-        clause = r"[。！？；!?;\n,，、:：()（）]+"
+        # a full stop before a space ends a sentence too, and an opening ¿ / ¡ starts one ("... andar. ¿qué es?")
+        self.sentence_ends = [m.end() for m in re.finditer(r"[。！？；!?;\n]+|\.+(?=\s|$)|(?=[¿¡])", self.text)]
+        clause = r"[。！？；!?;\n,，、:：()（）]+|\.+(?=\s|$)|(?=[¿¡])"
         self.clause_ends = [m.end() for m in re.finditer(clause, self.text)]
         for key in ("but", "clause_breaks"):
             breaks = lexicon.context.get(key)
@@ -52,6 +53,9 @@ class _Message:
 
     def clause_start(self, start: int) -> int:
         return max([e for e in self.clause_ends if e <= start], default=0)
+
+    def clause_end(self, end: int) -> int:
+        return min([e for e in self.clause_ends if e >= end], default=len(self.text))
 
     def cues(self, key: str, start: int, end: int) -> list[tuple[int, int]]:
         regex = self.lexicon.context.get(key)
@@ -83,9 +87,12 @@ class _Message:
         return False
 
     def not_a_report(self, start: int, end: int) -> bool:
-        """A hypothetical, a question about the sign, someone else's, or history (unless the sentence says now)."""
+        """A hypothetical, a question about the sign, someone else's, or history (unless the sentence says now).
+        A question cue counts only in the mention's own clause: "I heard a snap and can't walk, what is it?"
+        reports the snap and then asks; "what is a rupture?" only asks."""
         s_start, s_end = self.sentence(start, end)
-        if self.cues("hypothetical", s_start, start) or self.cues("question", s_start, s_end):
+        if self.cues("hypothetical", s_start, start) or self.cues("question", self.clause_start(start),
+                                                                   self.clause_end(end)):
             return True
         last_now = max([b for _, b in self.cues("now", s_start, start)], default=-1)  # "last year ..., today ..."
         third = [b for _, b in self.cues("third_person", s_start, start)]
@@ -94,7 +101,7 @@ class _Message:
         history = [a for a, _ in self.cues("history", s_start, start)]
         if history and last_now < max(history):
             return True
-        if self.cues("question_after", end, s_end) and not self.cues("first_person", s_start, start):
+        if self.cues("question_after", end, self.clause_end(end)) and not self.cues("first_person", s_start, start):
             return True
         return False
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
-from bot.channels.messages import triage_markers
 from bot.clinic_profile import clinic_profile
 from bot.settings import settings
 
@@ -29,8 +28,6 @@ def index() -> str:
         "clinicName": profile.name,
         "emergencyNumber": profile.emergency_number,
         "storageKey": "clinic-chat",
-        # Red-flag advice is recognised by the message's `triage` metadata, else by these advice lines.
-        "triageMarkers": triage_markers(),
     }
     return render_template("site/index.html", profile=profile, widget_config=widget_config)
 

@@ -64,12 +64,15 @@ def test_offered_buttons_are_those_of_the_latest_bot_turn_only():
     assert offered_buttons(as_dicts) == BUTTONS
 
 
-def test_urgent_mark_recognises_the_escalation_advice_text_without_metadata():
+def test_the_urgent_mark_comes_from_the_triage_metadata_never_from_the_wording():
+    """Issue 12: every advice message carries its level; a text that merely quotes the advice is not marked."""
     from bot.triage.advice import level_advice
 
     emergency = "That could be a tear.\n" + level_advice("emergency")
-    assert mark_urgent(emergency, {}).startswith("⚠️ ")
-    assert mark_urgent(level_advice("soon"), {}) == level_advice("soon")
+    assert mark_urgent(emergency, {"triage": {"level": "emergency", "flags": ["chest_symptoms"]}}).startswith("⚠️ ")
+    assert mark_urgent(emergency, {"metadata": {"triage": {"level": "same_day"}}}).startswith("⚠️ ")  # a response's
+    assert mark_urgent(emergency, {}) == emergency
+    assert mark_urgent(emergency, {"triage": {"level": "urgent-ish"}}) == emergency  # not a level
 
 
 def test_urgent_mark_only_for_urgent_triage():

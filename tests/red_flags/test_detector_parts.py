@@ -117,3 +117,18 @@ def test_the_pattern_compiler_reports_unknown_groups_and_empty_alternatives(tmp_
         path.write_text(text, encoding="utf-8")
         with pytest.raises(ValueError, match=message):
             RedFlagEngine(load_flag_file(path), _load_nlp())
+
+
+def test_earlier_turns_complete_a_composite_from_the_stored_detection_alone():
+    """The action server's path: the parse data's detection plus earlier turns' ids, no text matched again."""
+    from bot.triage.detect import combine_with_earlier
+
+    now = detect_red_flags("I've got a tight chest and I'm short of breath").to_dict()
+    assert now["level"] == "emergency" and "chest_symptoms_with_calf" not in now["flags"]
+    level, flags = combine_with_earlier(now, {"calf_sign"})
+    assert level == "emergency" and flags[0] == "chest_symptoms_with_calf"
+    # the same result as matching the text again with the earlier turns
+    assert detect_red_flags("I've got a tight chest and I'm short of breath", previous={"calf_sign"}).flags == flags
+    assert combine_with_earlier(now, set()) == (now["level"], now["flags"])
+    assert combine_with_earlier(now, {"not_a_flag_id"}) == (now["level"], now["flags"])
+    assert combine_with_earlier({}, {"calf_sign"}) == (None, [])  # nothing now: earlier turns alone add nothing

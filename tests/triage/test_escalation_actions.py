@@ -214,6 +214,7 @@ def test_declined_repeats_the_advice(dispatcher):
     ActionEscalationDeclined().run(dispatcher, make_tracker(text="no", intent="deny", red_flags={},
                                                             slots={"escalation_level": "same_day"}), {})
     assert "won't take your details" in texts(dispatcher)[0] and "111" in texts(dispatcher)[0]
+    assert dispatcher.messages[0]["triage"]["level"] == "same_day"  # channels mark it urgent from this
 
 
 def _validate(slot: str, value: str, dispatcher):

@@ -102,24 +102,12 @@
   }
 
   function triageLevel(message) {
-    // 1. the escalation action's metadata: {"triage": {"level": "emergency" | "same_day" | "soon"}}
+    // Every red-flag advice message carries {"triage": {"level": "emergency" | "same_day" | "soon", "flags": [...]}}
+    // (an action's own key, or a domain response's metadata); the widget never guesses from the wording.
     var metadata = message.metadata || {};
-    var triage = metadata.triage || (metadata.metadata || {}).triage;  // an action's, or a domain response's
-    if (triage && triage.level) { return triage.level; }
-    // 2. the first line of a level's advice (bot/triage/advice.yml, rendered into the page), most severe first
-    var text = String(message.text || "");
-    var markers = config.triageMarkers || {};
+    var triage = metadata.triage || (metadata.metadata || {}).triage;
     var levels = ["emergency", "same_day", "soon"];
-    for (var i = 0; i < levels.length; i++) {
-      if (markers[levels[i]] && text.indexOf(markers[levels[i]]) !== -1) { return levels[i]; }
-    }
-    // 3. last resort: a response named for red flags, or advice to call the emergency number
-    var name = String(metadata.utter_action || metadata.template_name || "");
-    if (/red_flag|emergency|escalat|urgent/.test(name)) { return "same_day"; }
-    if (config.emergencyNumber) {
-      var number = config.emergencyNumber.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      if (new RegExp("\\b(call|ring|dial)\\s+" + number + "\\b", "i").test(text)) { return "emergency"; }
-    }
+    if (triage && levels.indexOf(triage.level) !== -1) { return triage.level; }
     return null;
   }
 

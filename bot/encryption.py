@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.types import Text, TypeDecorator
 
-from bot.paths import VAR_DIR
+from bot.settings import secret, settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _as_fernet_key(secret: str) -> bytes:
 
 
 def key_file() -> Path:
-    return Path(os.environ.get("CLINIC_DATA_KEY_FILE") or VAR_DIR / "data_key")
+    return Path(settings().data_key_file)
 
 
 def _key_from_file(path: Path) -> str:
@@ -65,13 +65,13 @@ def _key_from_file(path: Path) -> str:
 
 def data_keys() -> list[str]:
     """CLINIC_DATA_KEY (comma-separated, newest first), else the key file. Each is a Fernet key or a passphrase."""
-    configured = [k.strip() for k in os.environ.get("CLINIC_DATA_KEY", "").split(",") if k.strip()]
+    configured = [k.strip() for k in (secret(settings().data_key) or "").split(",") if k.strip()]
     return configured or [_key_from_file(key_file())]
 
 
 def box() -> MultiFernet:
     """The MultiFernet for the current keys (cached per key setting)."""
-    cache_key = (os.environ.get("CLINIC_DATA_KEY", ""), str(key_file()))
+    cache_key = (secret(settings().data_key) or "", str(key_file()))
     with _lock:
         found = _cache.get(cache_key)
         if found is None:

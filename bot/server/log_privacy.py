@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import sys
@@ -75,11 +74,13 @@ def _key() -> bytes:
     (CLINIC_SECRET_KEY or its key file, read, never created), else random for this process."""
     global _pseudonym_key
     if not _pseudonym_key:
-        secret = os.environ.get("CLINIC_LOG_PSEUDONYM_KEY") or os.environ.get("CLINIC_SECRET_KEY")
-        if not secret:
-            from bot.paths import VAR_DIR
+        from bot.settings import secret as reveal
+        from bot.settings import settings
 
-            path = Path(os.environ.get("CLINIC_SECRET_KEY_FILE") or VAR_DIR / "secret_key")
+        values = settings()
+        secret = reveal(values.log_pseudonym_key) or reveal(values.secret_key)
+        if not secret:
+            path = Path(values.secret_key_file)
             try:
                 secret = path.read_text().strip() or None
             except OSError:
@@ -179,6 +180,12 @@ def debug_allowed(env: dict[str, str] | None = None) -> bool:
     return settings.log_debug and not settings.production
 
 
+def _debug_asked() -> bool:
+    from bot.server.security_settings import SecuritySettings
+
+    return SecuritySettings.from_env().log_debug
+
+
 def install() -> None:
     """Switch DEBUG off (unless allowed), redact every record, route warnings through logging. Idempotent."""
     global _installed, _previous_factory
@@ -190,7 +197,7 @@ def install() -> None:
     logging.setLogRecordFactory(_factory)
     logging.captureWarnings(True)
     _installed = True
-    if os.environ.get("CLINIC_LOG_DEBUG") and not debug_allowed():
+    if _debug_asked() and not debug_allowed():
         logging.getLogger(__name__).warning("CLINIC_LOG_DEBUG ignored: DEBUG logs stay off in production")
 
 

@@ -21,9 +21,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp.question_focus import FOCUS_PROPERTY
-from bot.triage.detect import Detection, detect_red_flags
+from bot.triage.detect import Detection
 from bot.triage.flags import CLASSIFIER_FLAG
 from bot.triage.multilingual import with_other_languages
+from bot.triage.snapshot import TriageData, checkout_data, read_snapshot, write_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _top_classifier_intent(message: Message) -> tuple[str | None, float]:
     return (name, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)) if name != FALLBACK_INTENT else (None, 0.0)
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class RedFlagDetector(GraphComponent):
     """Sets intent red_flag (confidence 1.0), red_flag entities and the `red_flags` property.
 
@@ -75,8 +76,14 @@ class RedFlagDetector(GraphComponent):
             "veto_on_non_report": True,      # so do questions, third person, history, idioms (Detection.non_report)
         }
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage | None = None,
+                 resource: Resource | None = None, data: TriageData | None = None) -> None:
         self.config = {**self.get_default_config(), **(config or {})}
+        self._model_storage = model_storage
+        self._resource = resource
+        # the detector compiled from the model's own triage snapshot (bot/triage/snapshot.py); the checkout's
+        # only while training, in tests, or for a model trained before snapshots were stored
+        self.data = data or checkout_data()
 
     @classmethod
     def create(
@@ -86,8 +93,26 @@ class RedFlagDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RedFlagDetector:
-        detect_red_flags("warm up")  # compile the patterns once, when the model loads, not on the first message
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Nothing to learn: training stores the flag file, lexicons and spaCy pipeline inside the model."""
+        with self._model_storage.write_to(self._resource) as directory:
+            write_snapshot(directory)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> RedFlagDetector:
+        """The detector as the model was trained: compiled from the snapshot stored in the model."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                data = read_snapshot(directory)
+        except (ValueError, FileNotFoundError) as error:
+            logger.warning("red-flag detector: %s; using the checkout's bot/triage files (retrain with "
+                           "`python -m bot build` to store them in the model)", error)
+            data = None
+        return cls(config, model_storage, resource, data)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training data passes through unchanged: the detector has nothing to learn."""
@@ -104,12 +129,13 @@ class RedFlagDetector(GraphComponent):
         if text.startswith("/"):  # a button payload such as /affirm: the intent is given, nothing to detect
             return
         try:
-            detection = detect_red_flags(text, doc=message.get(SPACY_DOCS[TEXT]))
+            detection = self.data.engine.detect(text, doc=message.get(SPACY_DOCS[TEXT]))
         except Exception:  # noqa: BLE001 - detection must never break NLU; the classifier still decides
             logger.exception("red-flag detection failed on a message; falling back to the intent classifier")
             detection = Detection()
         # Chinese and Spanish lexicons (bot/triage/multilingual.py), chosen by the LanguageDetector's result
-        detection = with_other_languages(detection, text, message.get("language"), message.get("language_detection"))
+        detection = with_other_languages(detection, text, message.get("language"), message.get("language_detection"),
+                                         lexicons=self.data.lexicons)
         top_intent, top_confidence = _top_classifier_intent(message)
         classifier_red_flag = top_intent == self.config["intent"]
         result = detection.to_dict()

@@ -7,23 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.triage.english_words import english_words
-
-# The word lists live in bot/triage/lexicon/en.yml, each with a comment on what it is for.
-W = english_words()
-CLAUSE_WORDS, CLAUSE_PUNCT, FILLERS = W.clause_words, W.clause_punct, W.fillers
-WH_STARTS, AUX_STARTS, SUBJECT_AFTER_AUX = W.wh_starts, W.aux_starts, W.subject_after_aux
-NOT_A_SUBJECT = W.not_a_subject
-FIRST_PERSON, PERSON_NOUNS = W.first_person, W.person_nouns
-THIRD_PERSON = W.third_person | PERSON_NOUNS
-OTHER_OWNERS, NOW_WORDS, NOW_PHRASES = W.other_owners, W.now_words, W.now_phrases
-OTHER_SUBJECTS, MODALS, PAST_FORMS = W.other_subjects, W.modals, W.past_forms
-KNOW_VERBS, EMBED_WORDS, REPORTING_VERBS = W.know_verbs, W.embed_words, W.reporting_verbs
-ANAPHORA, HISTORY_WORDS, HISTORY_PHRASES = W.anaphora, W.history_words, W.history_phrases
-BEFORE_ENDINGS, RUPTURE_WORDS, TOPIC_NOUNS = W.before_endings, W.rupture_words, W.topic_nouns
-GENERIC_BEFORE, REPORT_VERBS = W.generic_before, W.report_verbs
-ONGOING_AFTER_SUBJECT, POSSIBILITY_MODALS, BASE_RUPTURE_VERBS = (
-    W.ongoing_after_subject, W.possibility_modals, W.base_rupture_verbs)
+from bot.triage.english_words import EnglishWords, english_words
 
 
 @dataclass(frozen=True)
@@ -37,7 +21,8 @@ class Clause:
 class MessageContext:
     """Clauses and sentences of one message (tokens lower-cased), and the tests on a red-flag mention."""
 
-    def __init__(self, words: list[str], lemmas: list[str]) -> None:
+    def __init__(self, words: list[str], lemmas: list[str], lexicon: EnglishWords | None = None) -> None:
+        self.lex = lexicon or english_words()   # the word lists (bot/triage/lexicon/en.yml, or a model's copy)
         self.words = words
         self.lemmas = lemmas
         self.clauses: list[Clause] = []
@@ -53,7 +38,7 @@ class MessageContext:
         sentence = 0
         for i, word in enumerate(self.words):
             self.sentence_start[i] = sentence
-            boundary = word in CLAUSE_PUNCT or word in CLAUSE_WORDS or "?" in word or "!" in word
+            boundary = word in self.lex.clause_punct or word in self.lex.clause_words or "?" in word or "!" in word
             if boundary or i == len(self.words) - 1:
                 end = i if boundary else i + 1
                 self._add_clause(start, max(end, start))
@@ -68,7 +53,7 @@ class MessageContext:
     def _add_clause(self, start: int, end: int) -> None:
         words = self.words[start:end]
         asks = end < len(self.words) and "?" in self.words[end]
-        self.clauses.append(Clause(start, end, _interrogative(words, asks), _person(words)))
+        self.clauses.append(Clause(start, end, _interrogative(self.lex, words, asks), _person(self.lex, words)))
 
     def clause(self, i: int) -> Clause:
         if not self.clause_of:
@@ -90,16 +75,17 @@ class MessageContext:
     def _now_cue(self) -> bool:
         words = self.words
         for i, word in enumerate(words):
-            if word in NOW_WORDS:
+            if word in self.lex.now_words:
                 return True
-            if any(tuple(words[i : i + len(p)]) == p for p in NOW_PHRASES):
+            if any(tuple(words[i : i + len(p)]) == p for p in self.lex.now_phrases):
                 return True
             nxt = words[i + 1] if i + 1 < len(words) else ""
-            if word in MODALS and nxt in OTHER_SUBJECTS:  # "what should he do", "can she walk"
+            if word in self.lex.modals and nxt in self.lex.other_subjects:  # "what should he do", "can she walk"
                 return True
-            if word in OTHER_SUBJECTS and nxt in ONGOING_AFTER_SUBJECT:  # "he can't walk", "she's limping"
+            # "he can't walk", "she's limping"
+            if word in self.lex.other_subjects and nxt in self.lex.ongoing_after_subject:
                 return True
-            if word == "just" and (nxt in PAST_FORMS or nxt.endswith("ed")):
+            if word == "just" and (nxt in self.lex.past_forms or nxt.endswith("ed")):
                 return True
         return False
 
@@ -115,7 +101,7 @@ class MessageContext:
                     words[i - 1] in {"just", "it", "this", "that"}
                     or (
                         i + 1 < len(words)
-                        and words[i + 1] in NOW_WORDS | {"on", "during", "at", "this", "in"}
+                        and words[i + 1] in self.lex.now_words | {"on", "during", "at", "this", "in"}
                     )
                 )
             ):
@@ -124,7 +110,7 @@ class MessageContext:
             if clause.person != "first":
                 continue
             part = words[clause.start : clause.end]
-            if any(tuple(part[k : k + len(p)]) == p for k in range(len(part)) for p in ANAPHORA):
+            if any(tuple(part[k : k + len(p)]) == p for k in range(len(part)) for p in self.lex.anaphora):
                 return True
         return False
 
@@ -140,7 +126,7 @@ class MessageContext:
             embedded = self.words[frame : max(clause.end, end)]
             if self.words[frame - 1] in {"if", "whether"}:  # "how do I know if it's torn?"
                 return "question"
-            if _person(embedded) != "first":  # "my mate said you can tear it without knowing"
+            if _person(self.lex, embedded) != "first":  # "my mate said you can tear it without knowing"
                 return "reported"
         if self._other_owner(start, end) and not self.now:
             return "third_person"
@@ -161,17 +147,17 @@ class MessageContext:
 
     def _possibility(self, clause: Clause, start: int, end: int) -> bool:
         """A question about what could happen: a modal first and the rupture verb in its base form."""
-        first = next((w for w in self.words[clause.start : clause.end] if w not in FILLERS), "")
-        if first not in POSSIBILITY_MODALS:
+        first = next((w for w in self.words[clause.start : clause.end] if w not in self.lex.fillers), "")
+        if first not in self.lex.possibility_modals:
             return False
-        return any(self.words[j] in BASE_RUPTURE_VERBS for j in range(start, end))
+        return any(self.words[j] in self.lex.base_rupture_verbs for j in range(start, end))
 
     def _topic_of_next_question(self, clause: Clause, start: int, end: int) -> bool:
         """'partial achilles tear, what is it': a verbless rupture noun phrase that the next clause asks about."""
         words = self.words[clause.start : clause.end]
-        if _person(words) or not any(w in RUPTURE_WORDS for w in self.words[start:end]):
+        if _person(self.lex, words) or not any(w in self.lex.rupture_words for w in self.words[start:end]):
             return False
-        if set(words) & (REPORT_VERBS | {"is", "'s", "was", "has", "have", "been"}):
+        if set(words) & (self.lex.report_verbs | {"is", "'s", "was", "has", "have", "been"}):
             return False
         index = self.clauses.index(clause)
         if index + 1 >= len(self.clauses):
@@ -183,15 +169,15 @@ class MessageContext:
         """Index just after "if/whether/that" of a how-to-know or reported-speech frame before the mention."""
         words = self.words
         for i in range(start - 1, clause_start - 1, -1):
-            if words[i] in EMBED_WORDS and i > clause_start:
+            if words[i] in self.lex.embed_words and i > clause_start:
                 before = words[clause_start:i]
                 if (
                     words[i] in {"if", "whether"}
-                    and (set(before) & KNOW_VERBS)
+                    and (set(before) & self.lex.know_verbs)
                     and (set(before) & {"how", "way", "what", "wat"})
                 ):
                     return i + 1
-                if words[i] == "that" and set(before) & REPORTING_VERBS:
+                if words[i] == "that" and set(before) & self.lex.reporting_verbs:
                     return i + 1
         for i in range(start - 1, clause_start - 1, -1):
             if words[i] in {"said", "says", "reckons", "reckoned", "claims", "claimed", "apparently"}:
@@ -201,31 +187,31 @@ class MessageContext:
     def _other_owner(self, start: int, end: int) -> bool:
         """The tendon is someone else's: "rupture their achilles", "tear your achilles", "his heel"."""
         window = self.words[max(start - 1, 0) : end]
-        return any(w in OTHER_OWNERS for w in window) and not any(w in FIRST_PERSON for w in window)
+        return any(w in self.lex.other_owners for w in window) and not any(w in self.lex.first_person for w in window)
 
     def _generic_rupture(self, start: int, end: int, clause_words: list[str]) -> bool:
         words = self.words
-        hits = [j for j in range(start, end) if words[j] in RUPTURE_WORDS or self.lemmas[j] in {"rupture"}]
+        hits = [j for j in range(start, end) if words[j] in self.lex.rupture_words or self.lemmas[j] in {"rupture"}]
         if not hits:
             return False
-        if set(clause_words) & REPORT_VERBS:
+        if set(clause_words) & self.lex.report_verbs:
             return False
         if any(w in {"ruptures", "tears"} for w in words[start:end]):
             return True
         before = words[max(start - 2, 0) : hits[0]]
         after = words[end : end + 2]
         return bool(
-            set(before) & GENERIC_BEFORE
-            or set(after) & TOPIC_NOUNS
+            set(before) & self.lex.generic_before
+            or set(after) & self.lex.topic_nouns
             or any(w in {"a", "an"} for w in words[start : hits[0]])
         )
 
     def history(self, start: int, end: int) -> bool:
         words = self.words[start:end]
-        if set(words) & HISTORY_WORDS:
+        if set(words) & self.lex.history_words:
             return True
         for i in range(len(words)):
-            if any(tuple(words[i : i + len(p)]) == p for p in HISTORY_PHRASES):
+            if any(tuple(words[i : i + len(p)]) == p for p in self.lex.history_phrases):
                 return True
             if words[i] == "before" and not set(words) & {"not", "n't", "nt", "never", "new"}:
                 # "had a calf tear before", but not "a dent that wasn't there before"
@@ -234,7 +220,7 @@ class MessageContext:
                     if i + 1 < len(words)
                     else (self.words[start + i + 1] if start + i + 1 < len(self.words) else "")
                 )
-                if nxt in BEFORE_ENDINGS or nxt == "":
+                if nxt in self.lex.before_endings or nxt == "":
                     return True
             if re.fullmatch(r"(19|20)\d\d", words[i]) and i > 0 and words[i - 1] in {"in", "back", "since"}:
                 return True
@@ -253,39 +239,39 @@ class MessageContext:
         return start, end
 
 
-def _interrogative(words: list[str], asks: bool = False) -> bool:
+def _interrogative(lex: EnglishWords, words: list[str], asks: bool = False) -> bool:
     """The clause asks: a wh-word first, or an auxiliary and a subject ("is a rupture ...", "can you ...");
     with a final "?" (asks): an auxiliary and anything but a negation or symptom ("can cipro cause ...?")."""
     content = [w for w in words if not w.isspace()]
     k = 0
-    while k < len(content) and content[k] in FILLERS:
+    while k < len(content) and content[k] in lex.fillers:
         k += 1
     if k >= len(content):
         return False
     first = content[k]
-    if first in WH_STARTS:
+    if first in lex.wh_starts:
         return True
     nxt = content[k + 1] if k + 1 < len(content) else ""
-    if first not in AUX_STARTS:
+    if first not in lex.aux_starts:
         return False
-    return nxt in SUBJECT_AFTER_AUX or (
-        asks and bool(nxt) and nxt not in NOT_A_SUBJECT and not nxt.endswith(("ing", "ed"))
+    return nxt in lex.subject_after_aux or (
+        asks and bool(nxt) and nxt not in lex.not_a_subject and not nxt.endswith(("ing", "ed"))
     )
 
 
-def _person(words: list[str]) -> str | None:
+def _person(lex: EnglishWords, words: list[str]) -> str | None:
     """'first' if the clause speaks of the user, 'third' if only of others (or generic you), else None."""
     first = third = False
     for k, word in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else ""
-        if word in FIRST_PERSON:
-            if word in {"my", "our"} and nxt in PERSON_NOUNS:
+        if word in lex.first_person:
+            if word in {"my", "our"} and nxt in lex.person_nouns:
                 third = True
             elif word in {"my", "our"} and nxt == "age":  # "people my age"
                 continue
             else:
                 first = True
-        elif word in THIRD_PERSON:
+        elif word in lex.third_person or word in lex.person_nouns:
             third = True
     if first:
         return "first"

@@ -147,7 +147,7 @@ class _Evaluation:
         self.previous = previous
         self.lemmas = [t.lemma_.lower() or t.lower_ for t in doc]
         self.words = [t.lower_ for t in doc]
-        self.context = MessageContext(self.words, self.lemmas)
+        self.context = MessageContext(self.words, self.lemmas, engine.words)
         self.matches = []
         for match_id, start, end, alignment in matches:
             info = engine.compiled.info(match_id)

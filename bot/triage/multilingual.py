@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bot.triage.detect import Detection, FlagSpan
 from bot.triage.flags import RED_FLAGS_FILE, level_rank, load_flag_file
@@ -162,9 +162,11 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def detect_in_language(text: str, language: str, previous: Iterable[str] = ()) -> Detection:
-    """The red flags of one message read with one lexicon (the English flags and levels)."""
-    lexicon = load_lexicon(language)
+def detect_in_language(text: str, language: str, previous: Iterable[str] = (),
+                       lexicon: Lexicon | None = None) -> Detection:
+    """The red flags of one message read with one lexicon (the English flags and levels): the checkout's lexicon
+    of `language`, or the one given (a model's own copy)."""
+    lexicon = lexicon or load_lexicon(language)
     message = _Message(lexicon, text)
     traps = [(m.start(), m.end()) for t in lexicon.traps for m in t.regex.finditer(message.text)]
     status: dict[str, list[tuple[str, FlagSpan]]] = {}
@@ -259,9 +261,11 @@ def lexicons_for(text: str, language: str | None, detection: dict | None = None)
 
 
 def with_other_languages(english: Detection, text: str, language: str | None,
-                         detection: dict | None = None) -> Detection:
+                         detection: dict | None = None, lexicons: Mapping[str, Lexicon] | None = None) -> Detection:
     """The English detection plus what the message's language lexicons find (bot/nlp/red_flag_detector.py).
+    `lexicons`: language -> Lexicon to use (a model's own copies); otherwise the checkout's.
     A lexicon that fails is logged and skipped: the English reading and the classifier still decide."""
+    lexicons = lexicons or {}
     result = english
     if language is None:  # no LanguageDetector ran before this (a test, another pipeline): detect here
         from bot.nlp.language_detector import detect_language
@@ -271,22 +275,24 @@ def with_other_languages(english: Detection, text: str, language: str | None,
     readings: dict[str, Detection] = {}
     for lexicon_language in lexicons_for(text, language, detection):
         try:
-            readings[lexicon_language] = detect_in_language(text, lexicon_language)
+            readings[lexicon_language] = detect_in_language(text, lexicon_language,
+                                                            lexicon=lexicons.get(lexicon_language))
         except Exception:  # noqa: BLE001 - one broken lexicon must not stop triage in the others
             logger.exception("red-flag lexicon %s failed on a message", lexicon_language)
             continue
         result = merge_detections(result, readings[lexicon_language])
     own = readings.get(language or "")
     if own is not None and english.flags:
-        result = _drop_english_misreadings(result, english, own, language or "")
+        result = _drop_english_misreadings(result, english, own, language or "", lexicons.get(language or ""))
     return result
 
 
-def _drop_english_misreadings(result: Detection, english: Detection, own: Detection, language: str) -> Detection:
+def _drop_english_misreadings(result: Detection, english: Detection, own: Detection, language: str,
+                              lexicon: Lexicon | None = None) -> Detection:
     """In a message in another language, a flag that only the English patterns raised (spelling correction turns
     "ciprofloxacino" into "ciprofloxacin") is dropped when the message's own lexicon saw the same sign and judged it
     not a report: negated, asked about, someone else's, history or an idiom. Anything it did not see stays."""
-    lexicon = load_lexicon(language)
+    lexicon = lexicon or load_lexicon(language)
     judged = {s.flag for s in own.negated + own.informational + own.dismissed}
     dropped = []
     for flag in english.flags:

@@ -149,7 +149,13 @@ def _cue_regex(words: Iterable[str], script: str) -> re.Pattern | None:
 
 @lru_cache(maxsize=8)
 def load_lexicon(language: str, directory: Path = LEXICON_DIR) -> Lexicon:
-    """Parse and check bot/triage/lexicon/<language>.yml; errors name the file and the entry to fix."""
+    """The checkout's lexicon of one language (bot/triage/lexicon/<language>.yml), parsed once per process."""
+    return read_lexicon(language, directory)
+
+
+def read_lexicon(language: str, directory: Path = LEXICON_DIR, flags_path: Path = RED_FLAGS_FILE) -> Lexicon:
+    """Parse and check <directory>/<language>.yml against the flag file at flags_path (the same ids and levels);
+    errors name the file and the entry to fix. A model's own copy is read this way (bot/triage/snapshot.py)."""
     path = directory / f"{language}.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     script = data.get("script")
@@ -157,7 +163,7 @@ def load_lexicon(language: str, directory: Path = LEXICON_DIR) -> Lexicon:
         raise ValueError(f"{path}: script must be han or latin")
     if not str(data.get("translation") or "").strip():
         raise ValueError(f"{path}: say who must review this lexicon (translation: pending clinical review ...)")
-    english = load_flag_file(RED_FLAGS_FILE)
+    english = load_flag_file(flags_path)
     levels = {f.id: f.level for f in english.flags} | {s.id: None for s in english.signals}
     numbers = {normalise(str(k), script): float(v) for k, v in (data.get("numbers") or {}).items()}
     vocab = {str(k): [str(w) for w in v] for k, v in (data.get("vocab") or {}).items()}

@@ -13,9 +13,8 @@ import re
 from collections.abc import Callable
 
 from bot.triage.context import MessageContext
-from bot.triage.english_words import english_words
+from bot.triage.english_words import EnglishWords
 
-W = english_words()
 Validator = Callable[[MessageContext, int, int], bool]
 VALIDATORS: dict[str, Validator] = {}
 
@@ -30,11 +29,12 @@ def validator(name: str) -> Callable[[Validator], Validator]:
 
 # ---------------------------------------------------------------------------------------------------- negation
 def is_negation_cue(ctx: MessageContext, i: int) -> bool:
+    lex = ctx.lex
     words = ctx.words
-    if ctx.lemmas[i] not in W.negation_cues and words[i] not in W.negation_cues:
+    if ctx.lemmas[i] not in lex.negation_cues and words[i] not in lex.negation_cues:
         return False
     nxt = words[i + 1] if i + 1 < len(words) else ""
-    if nxt in W.pseudo_negation_next or nxt in {",", "!", "."}:
+    if nxt in lex.pseudo_negation_next or nxt in {",", "!", "."}:
         return False
     return not (words[i] == "no" and nxt == "way")
 
@@ -45,10 +45,11 @@ NEGATION_WINDOW = 5  # tokens a negation cue may stand before the mention
 def negated(ctx: MessageContext, start: int, end: int, wild: list[int], post_resolution: bool) -> bool:
     """A cue shortly before the mention within its clause, a cue inside its wildcards, or (post_resolution)
     a resolution just after it."""
+    lex = ctx.lex
     words = ctx.words
     i, steps = start - 1, 0
     while i >= 0 and steps < NEGATION_WINDOW:
-        if words[i] in W.negation_boundaries or ctx.lemmas[i] == "but":
+        if words[i] in lex.negation_boundaries or ctx.lemmas[i] == "but":
             break
         if is_negation_cue(ctx, i):
             return True
@@ -58,9 +59,9 @@ def negated(ctx: MessageContext, start: int, end: int, wild: list[int], post_res
     if post_resolution:
         tail = words[end:end + 5]
         for n in range(len(tail)):
-            if tail[n] in W.negation_boundaries - {"now"}:
+            if tail[n] in lex.negation_boundaries - {"now"}:
                 break
-            if any(tuple(tail[n:n + len(phrase)]) == phrase for phrase in W.resolution_phrases):
+            if any(tuple(tail[n:n + len(phrase)]) == phrase for phrase in lex.resolution_phrases):
                 return True
     return False
 
@@ -69,15 +70,16 @@ def negated(ctx: MessageContext, start: int, end: int, wild: list[int], post_res
 def hypothetical(ctx: MessageContext, start: int, content: list[int]) -> bool:
     """'if I ever felt a pop', 'in case it snaps' — unless the mention is in the past tense ("if anything, I
     heard a pop") or the 'if' follows uncertainty ("not sure if it popped")."""
+    lex = ctx.lex
     words, lemmas = ctx.words, ctx.lemmas
     sentence_start = ctx.sentence_start[start] if words else 0
-    past = any(words[j] in W.past_report_forms or (words[j].endswith("ed") and words[j] != lemmas[j])
+    past = any(words[j] in lex.past_report_forms or (words[j].endswith("ed") and words[j] != lemmas[j])
                for j in content)
     i = start - 1
     while i >= max(sentence_start, start - 12):
         word = words[i]
-        if word in W.hypothetical_cues:
-            if word == "if" and i > 0 and words[i - 1] in W.uncertain_before_if:
+        if word in lex.hypothetical_cues:
+            if word == "if" and i > 0 and words[i - 1] in lex.uncertain_before_if:
                 return False
             if word == "ever" and "if" not in words[sentence_start:start]:
                 return False
@@ -91,17 +93,18 @@ def hypothetical(ctx: MessageContext, start: int, content: list[int]) -> bool:
 # ------------------------------------------------------------------------------------------------- validators
 def duration_days(ctx: MessageContext, start: int, end: int) -> tuple[float | None, int | None]:
     """The longest duration the mention names, in days, and the token of its unit ("three weeks" -> 21)."""
+    lex = ctx.lex
     words = ctx.words[start:end]
     days, unit = None, None
     for k, word in enumerate(words):
         lemma = ctx.lemmas[start + k]
-        if word in W.unit_days or lemma in W.unit_days:
-            size = W.unit_days.get(word, W.unit_days.get(lemma, 7))
+        if word in lex.unit_days or lemma in lex.unit_days:
+            size = lex.unit_days.get(word, lex.unit_days.get(lemma, 7))
             number = 2 if word.endswith("s") else 1
             if k > 0:
                 prev = words[k - 1]
-                if prev in W.number_words:
-                    number = W.number_words[prev]
+                if prev in lex.number_words:
+                    number = lex.number_words[prev]
                 else:
                     digits = re.findall(r"\d+(?:\.\d+)?", prev)
                     if digits:
@@ -115,15 +118,17 @@ def duration_days(ctx: MessageContext, start: int, end: int) -> tuple[float | No
 @validator("persistent")
 def pain_lasting(ctx: MessageContext, start: int, end: int) -> bool:
     """persistent_pain: at least two weeks (one with "over", "more than"), and the user's pain lasting until now."""
+    lex = ctx.lex
     days, unit = duration_days(ctx, start, end)
     if days is not None:
-        comparative = bool(W.comparatives.intersection(ctx.words[start:end]))
+        comparative = bool(lex.comparatives.intersection(ctx.words[start:end]))
         if days < 7 or (days < 14 and not comparative):
             return False
     return _lasting_until_now(ctx, start, end, days, unit)
 
 
 def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | None, unit: int | None) -> bool:
+    lex = ctx.lex
     words, lemmas = ctx.words, ctx.lemmas
     s_start, s_end = ctx.sentence_range(start)
     if ctx.history(s_start, s_end):
@@ -143,31 +148,31 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
     after = words[unit + 1] if unit + 1 < len(words) else ""
     after2 = words[unit + 2] if unit + 2 < len(words) else ""
     # a point in time, the future, a frequency or a plan: not a duration of pain
-    if set(before) & W.not_duration_before or prev in {"in", "within"} and prev2 not in {"pain", "sore"}:
+    if set(before) & lex.not_duration_before or prev in {"in", "within"} and prev2 not in {"pain", "sore"}:
         return False
     if words[unit] in {"week", "wk"} and re.fullmatch(r"\d+", after):
         return False  # "week 10 of my plan"
-    if prev in {"a", "per", "an"} and (prev2 in W.frequency_before or re.fullmatch(r"\d+", prev2 or "")):
+    if prev in {"a", "per", "an"} and (prev2 in lex.frequency_before or re.fullmatch(r"\d+", prev2 or "")):
         return False  # "35 miles a week", "twice a week"
     if words[unit] in {"year", "month", "week", "season"} and prev == "last" and prev2 not in {"the", "this"}:
         return False  # "last year", "last month"
     if after == "later" or (after == "plan" or after2 in {"plan", "programme", "program", "block"}):
         return False
-    if (after == "of" and set(words[unit + 2:unit + 5]) & (W.activity_verbs | W.after_exercise)
-            and not set(words[unit + 2:unit + 5]) & W.symptoms and "still" not in words[s_start:s_end]):
+    if (after == "of" and set(words[unit + 2:unit + 5]) & (lex.activity_verbs | lex.after_exercise)
+            and not set(words[unit + 2:unit + 5]) & lex.symptoms and "still" not in words[s_start:s_end]):
         return False  # "got sore over a few weeks of hills": the duration is the training's
     if after == "ago" or (after in {"or", "and"} and "ago" in words[unit + 1:unit + 5]):
         # "started hurting three weeks ago" is a duration; "prescribed naproxen three weeks ago" is not
-        onset = [j for j in range(c_start, unit) if words[j] in W.onset_verbs]
+        onset = [j for j in range(c_start, unit) if words[j] in lex.onset_verbs]
         return bool(onset) and any(
-            words[j] in W.symptoms for j in range(max(onset[0] - 3, c_start), min(onset[0] + 3, unit)))
+            words[j] in lex.symptoms for j in range(max(onset[0] - 3, c_start), min(onset[0] + 3, unit)))
     # the clause; if it names neither a symptom nor an activity, the sentence up to it
     for c_from in (c_start, s_start):
         span = range(c_from, c_end)
         clause_words = [words[j] for j in span]
-        symptom_at = [j for j in span if (words[j] in W.symptoms or lemmas[j] in W.symptoms)
+        symptom_at = [j for j in span if (words[j] in lex.symptoms or lemmas[j] in lex.symptoms)
                       and not (j + 1 < len(words) and words[j + 1] in {"free", "-free"})]
-        activity_at = [j for j in span if j < unit and words[j] in W.activity_verbs and not _noun_use(words, j)]
+        activity_at = [j for j in span if j < unit and words[j] in lex.activity_verbs and not _noun_use(lex, words, j)]
         if symptom_at or activity_at:
             break
     c_start = span.start
@@ -182,10 +187,10 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
         or ("had" in clause_words and any(w in {"'ve", "ve", "have", "has", "'s"} for w in clause_words))
         or after in {"now", "plus", "+"}
         or "still" in words[s_start:s_end]
-        or any(lemmas[j] == "have" and j + 1 < len(words) and words[j + 1] in W.symptoms for j in span)
+        or any(lemmas[j] == "have" and j + 1 < len(words) and words[j + 1] in lex.symptoms for j in span)
         or "since" in before
         or prev in {"for", "past", "last", "over"} and symptom_at
-        or after == "of" and bool(set(words[unit + 2:unit + 5]) & W.symptoms)
+        or after == "of" and bool(set(words[unit + 2:unit + 5]) & lex.symptoms)
         or (prev in {"pain", "ache", "soreness", "niggle"} or prev2 in {"pain", "ache"})
     )
     if not ongoing:
@@ -193,28 +198,29 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
     if symptom_at:
         return True
     # "it's been 5 months": the symptom is named elsewhere in the sentence or message
-    return it_been and any(w in W.symptoms for w in words)
+    return it_been and any(w in lex.symptoms for w in words)
 
 
-def _noun_use(words: list[str], j: int) -> bool:
+def _noun_use(lex: EnglishWords, words: list[str], j: int) -> bool:
     """'my rest', 'a run', 'the rehab': a noun, not the verb the duration belongs to."""
     if words[j] == "off" and words[j - 2:j] == ["on", "and"]:  # "on and off for months"
         return True
-    return j > 0 and words[j - 1] in W.noun_before
+    return j > 0 and words[j - 1] in lex.noun_before
 
 
 @validator("swelling")
 def not_mild_swelling(ctx: MessageContext, start: int, end: int) -> bool:
     """swelling_or_thickening: not a mild puffiness after a run ("a bit puffy after long runs")."""
+    lex = ctx.lex
     words = ctx.words
-    if any(w in W.thickening for w in words[start:end]):
+    if any(w in lex.thickening for w in words[start:end]):
         return True
-    swell = [j for j in range(start, end) if words[j] in W.swelling_words or ctx.lemmas[j] == "swell"]
+    swell = [j for j in range(start, end) if words[j] in lex.swelling_words or ctx.lemmas[j] == "swell"]
     at = swell[0] if swell else start
-    mild = any(w in W.mild for w in words[max(at - 3, 0):at])
+    mild = any(w in lex.mild for w in words[max(at - 3, 0):at])
     s_start, s_end = ctx.sentence_range(start)
     sentence = words[s_start:s_end]
-    after_exercise = any(w in {"after", "post", "following"} and set(sentence[k + 1:k + 4]) & W.after_exercise
+    after_exercise = any(w in {"after", "post", "following"} and set(sentence[k + 1:k + 4]) & lex.after_exercise
                          for k, w in enumerate(sentence))
     return not (mild and after_exercise)
 

@@ -57,14 +57,10 @@ def test_the_word_lists_steer_detection():
     "no pop" is no longer negated."""
     assert detect_red_flags("I heard no pop in my achilles").flags == []
     words = load_english_words()
-    ctx = MessageContext(["i", "heard", "no", "pop"], ["i", "hear", "no", "pop"])
-    assert qualifiers.negated(ctx, 3, 4, [], False) is True
-    original = qualifiers.W
-    try:
-        qualifiers.W = dataclasses.replace(words, negation_cues=words.negation_cues - {"no"})
-        assert qualifiers.negated(ctx, 3, 4, [], False) is False
-    finally:
-        qualifiers.W = original
+    tokens, lemmas = ["i", "heard", "no", "pop"], ["i", "hear", "no", "pop"]
+    assert qualifiers.negated(MessageContext(tokens, lemmas), 3, 4, [], False) is True
+    without_no = dataclasses.replace(words, negation_cues=words.negation_cues - {"no"})
+    assert qualifiers.negated(MessageContext(tokens, lemmas, without_no), 3, 4, [], False) is False
 
 
 def test_validators_are_registered_by_the_names_the_flag_file_uses():
@@ -132,3 +128,14 @@ def test_earlier_turns_complete_a_composite_from_the_stored_detection_alone():
     assert combine_with_earlier(now, set()) == (now["level"], now["flags"])
     assert combine_with_earlier(now, {"not_a_flag_id"}) == (now["level"], now["flags"])
     assert combine_with_earlier({}, {"calf_sign"}) == (None, [])  # nothing now: earlier turns alone add nothing
+
+
+def test_flag_sources_cite_clinic_documents_by_manifest_id_not_by_path():
+    manifest = yaml.safe_load((RED_FLAGS_FILE.parents[2] / "knowledge" / "sources" / "manifest.yml").read_text())
+    ids = {source["id"] for source in manifest["sources"]}
+    files = {source["file"] for source in manifest["sources"]}
+    cited = set()
+    for flag in load_flag_file().flags:
+        assert "/work/" not in flag.source and not any(name in flag.source for name in files), flag.id
+        cited |= {i for i in ids if i in flag.source}
+    assert {"keystone_running_achilles", "blog_achilles_after_running"} <= cited

@@ -14,9 +14,12 @@ from bot.nlp.question_focus import FOCUS_PROPERTY, QuestionFocus, focus_settings
 from bot.nlp.red_flag_detector import RedFlagDetector
 
 SETTINGS = focus_settings()
+# A story the whole-message classifier reads as something else (red_flag or out_of_scope, depending on the model),
+# with a plain question at the end. Retraining can move the whole-message reading: keep it a story it gets wrong.
 STORY = ("Some context: I coach a junior squad on Tuesdays, run about 40k a week myself and did a trail ultra in "
-         "the autumn with no problems at all. Lately the back of my ankle is grumpy in the mornings. Do those gel "
-         "heel raises you put in your shoes actually help?")
+         "the autumn with no problems at all. Work has been mad and my watch keeps losing GPS on the canal path. "
+         "Lately the back of my ankle is grumpy in the mornings. Do those gel heel raises you put in your shoes "
+         "actually help?")
 
 
 class FakeSentenceModel:

@@ -101,7 +101,7 @@ class MessageContext:
                     words[i - 1] in {"just", "it", "this", "that"}
                     or (
                         i + 1 < len(words)
-                        and words[i + 1] in self.lex.now_words | {"on", "during", "at", "this", "in"}
+                        and words[i + 1] in self.lex.now_words | self.lex.happened_followers
                     )
                 )
             ):
@@ -157,7 +157,7 @@ class MessageContext:
         words = self.words[clause.start : clause.end]
         if _person(self.lex, words) or not any(w in self.lex.rupture_words for w in self.words[start:end]):
             return False
-        if set(words) & (self.lex.report_verbs | {"is", "'s", "was", "has", "have", "been"}):
+        if set(words) & (self.lex.report_verbs | self.lex.state_verbs):
             return False
         index = self.clauses.index(clause)
         if index + 1 >= len(self.clauses):
@@ -180,7 +180,7 @@ class MessageContext:
                 if words[i] == "that" and set(before) & self.lex.reporting_verbs:
                     return i + 1
         for i in range(start - 1, clause_start - 1, -1):
-            if words[i] in {"said", "says", "reckons", "reckoned", "claims", "claimed", "apparently"}:
+            if words[i] in self.lex.reported_speech_markers:
                 return i + 1 if i + 1 <= start else None
         return None
 
@@ -213,7 +213,7 @@ class MessageContext:
         for i in range(len(words)):
             if any(tuple(words[i : i + len(p)]) == p for p in self.lex.history_phrases):
                 return True
-            if words[i] == "before" and not set(words) & {"not", "n't", "nt", "never", "new"}:
+            if words[i] == "before" and not set(words) & self.lex.before_not_history:
                 # "had a calf tear before", but not "a dent that wasn't there before"
                 nxt = (
                     words[i + 1]

@@ -51,6 +51,10 @@ class EnglishWords:
     ongoing_after_subject: Words
     possibility_modals: Words
     base_rupture_verbs: Words
+    reported_speech_markers: Words
+    happened_followers: Words
+    state_verbs: Words
+    before_not_history: Words
     # qualifiers (bot/triage/qualifiers.py)
     symptoms: Words
     activity_verbs: Words
@@ -72,6 +76,16 @@ class EnglishWords:
     number_words: Numbers
     unit_days: Numbers
     comparatives: Words
+    number_fillers: Words
+    it_words: Words
+    have_forms: Words
+    took_verbs: Words
+    pain_nouns: Words
+    plan_nouns: Words
+    calendar_units: Words
+    after_words: Words
+    # the contact form's "stop" replies (bot/triage/escalate.py)
+    cancel_words: Words
     # evidence of a non-report, and the pattern language (bot/triage/detect.py, bot/triage/patterns.py)
     trap_evidence_groups: Words
     trap_evidence_words: Words

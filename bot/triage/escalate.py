@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from bot import escalations
 from bot.notify import Notifier, notify_staff
 from bot.triage.detect import combine_with_earlier
+from bot.triage.english_words import english_words
 from bot.triage.flags import CLASSIFIER_FLAG, level_rank
 
 logger = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 NOTIFY_WAIT = 1.0  # seconds the reply waits for the staff notification before going on without it
-CANCEL_WORDS = {"stop", "cancel", "no", "quit", "exit", "nevermind", "never mind", "no thanks", "no thank you",
-                "nope", "forget it", "don't", "dont", "i'd rather not", "rather not", "skip"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ def save_contact(escalation_id: int | None, name: str | None, details: str | Non
 def is_cancel(text: str | None) -> bool:
     """The person wants out of the contact form ("stop", "cancel", "no")."""
     cleaned = re.sub(r"[^\w' ]+", " ", (text or "").lower()).strip()
-    return cleaned in CANCEL_WORDS
+    return cleaned in english_words().cancel_words
 
 
 def normalise_contact(text: str | None) -> str | None:

@@ -141,7 +141,7 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
         return False
     before = words[max(start - 3, 0):unit]
     number_at = unit - 1
-    while number_at > start and words[number_at] in {"few", "couple", "of", "odd", "+", "or", "so"}:
+    while number_at > start and words[number_at] in lex.number_fillers:
         number_at -= 1
     prev = words[number_at - 1] if number_at - 1 >= 0 else ""
     prev2 = words[number_at - 2] if number_at - 2 >= 0 else ""
@@ -154,9 +154,9 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
         return False  # "week 10 of my plan"
     if prev in {"a", "per", "an"} and (prev2 in lex.frequency_before or re.fullmatch(r"\d+", prev2 or "")):
         return False  # "35 miles a week", "twice a week"
-    if words[unit] in {"year", "month", "week", "season"} and prev == "last" and prev2 not in {"the", "this"}:
+    if words[unit] in lex.calendar_units and prev == "last" and prev2 not in {"the", "this"}:
         return False  # "last year", "last month"
-    if after == "later" or (after == "plan" or after2 in {"plan", "programme", "program", "block"}):
+    if after == "later" or (after == "plan" or after2 in lex.plan_nouns):
         return False
     if (after == "of" and set(words[unit + 2:unit + 5]) & (lex.activity_verbs | lex.after_exercise)
             and not set(words[unit + 2:unit + 5]) & lex.symptoms and "still" not in words[s_start:s_end]):
@@ -176,22 +176,22 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
         if symptom_at or activity_at:
             break
     c_start = span.start
-    if {"took", "take", "takes", "lasted", "lasts"} & set(clause_words):
+    if lex.took_verbs & set(clause_words):
         return False  # "took about two months to settle"
     if activity_at and (not symptom_at or max(activity_at) > max((j for j in symptom_at if j < unit), default=-1)):
         return False  # "been running for 10 years"
-    it_been = (any(words[j] in {"it", "its", "it's", "this", "that"} for j in range(c_start, unit))
+    it_been = (any(words[j] in lex.it_words for j in range(c_start, unit))
                and "been" in clause_words[:unit - c_start])
     ongoing = (
         "been" in clause_words
-        or ("had" in clause_words and any(w in {"'ve", "ve", "have", "has", "'s"} for w in clause_words))
+        or ("had" in clause_words and any(w in lex.have_forms for w in clause_words))
         or after in {"now", "plus", "+"}
         or "still" in words[s_start:s_end]
         or any(lemmas[j] == "have" and j + 1 < len(words) and words[j + 1] in lex.symptoms for j in span)
         or "since" in before
         or prev in {"for", "past", "last", "over"} and symptom_at
         or after == "of" and bool(set(words[unit + 2:unit + 5]) & lex.symptoms)
-        or (prev in {"pain", "ache", "soreness", "niggle"} or prev2 in {"pain", "ache"})
+        or (prev in lex.pain_nouns or prev2 in {"pain", "ache"})
     )
     if not ongoing:
         return False
@@ -220,7 +220,7 @@ def not_mild_swelling(ctx: MessageContext, start: int, end: int) -> bool:
     mild = any(w in lex.mild for w in words[max(at - 3, 0):at])
     s_start, s_end = ctx.sentence_range(start)
     sentence = words[s_start:s_end]
-    after_exercise = any(w in {"after", "post", "following"} and set(sentence[k + 1:k + 4]) & lex.after_exercise
+    after_exercise = any(w in lex.after_words and set(sentence[k + 1:k + 4]) & lex.after_exercise
                          for k, w in enumerate(sentence))
     return not (mild and after_exercise)
 

@@ -139,3 +139,35 @@ def test_every_card_is_answered_translated_over_rest_not_with_the_missing_note(r
     assert notes()["zh-Hant"]["missing"] not in text
     assert notes()["zh-Hant"]["translated"] in text
     assert any(chinese in text for chinese in card_translation("zh-Hant", "exercises").values())
+
+
+MIN_RIGHT_CARD = 0.7  # measured 2026-12-03: reports/languages/REPORT.md, section 3
+
+
+@pytest.mark.parametrize("language", LEXICON_LANGUAGES)
+def test_held_out_topic_questions_get_their_translated_card_with_sources_and_never_urgent_advice(running_bot,
+                                                                                               language):
+    """Every held-out topic question of the language over REST (tests/languages/heldout_nlu/<language>.yml):
+    most get their own card, translated, with its sources; none gets urgent advice; a miss is a fallback or a
+    neighbouring card, never an empty reply."""
+    from actions.translated_answer import card_translation
+    from bot.topics import card_for_intent
+    from knowledge.answers import answer_for_topic
+    from tests.languages.eval_nlu import held_out
+
+    questions = [(text, card_for_intent(intent)) for text, intent in held_out()[language] if card_for_intent(intent)]
+    assert len(questions) >= 44
+    right, misses = 0, []
+    for number, (question, card) in enumerate(questions):
+        reply = reply_text(say(running_bot.rasa_url, new_sender(f"heldout-{language}-{number}"), question))
+        assert reply.strip(), question
+        for level in ("emergency", "same_day"):
+            assert ADVICE_LINE[language][level] not in reply and ADVICE_LINE["en"][level] not in reply, question
+        english = answer_for_topic(card)
+        first = card_translation(language, card).get(english.sentences[0].text)
+        if first and first in reply:
+            right += 1
+            assert all(source.title in reply for source in english.sources), question
+        else:
+            misses.append(f"{question} (expected {card})")
+    assert right >= MIN_RIGHT_CARD * len(questions), f"{right}/{len(questions)}; missed: {misses}"

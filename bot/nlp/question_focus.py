@@ -184,9 +184,12 @@ class QuestionFocus(GraphComponent):
         return None
 
     def _replaces(self, whole: str | None, confidence: float, topic: str, sure: float) -> bool:
-        """Whether a question sure `sure` of `topic` replaces the whole-message reading (whole, confidence)."""
+        """Whether a question sure `sure` of `topic` replaces the whole-message reading (whole, confidence).
+        The same topic, more surely: a long story dilutes the whole-message confidence below the fallback, while
+        its question alone is clear ("... Do those gel heel raises actually help?"); the question's confidence
+        then stands."""
         if topic == whole:
-            return False
+            return sure > confidence
         if whole is None or INTENT_NAME.match(whole):
             return True
         if whole not in self._settings.replaceable:
@@ -210,7 +213,8 @@ class QuestionFocus(GraphComponent):
                                      "whole_message_intent": whole, "applied": True}, add_to_output=True)
         first = {"name": topic, "confidence": sure}
         # the story's own topic is offered second, well below the question so the fallback sees no tie
-        second = {"name": whole, "confidence": min(confidence, sure / 2)} if whole and whole_is_topic else None
+        second = ({"name": whole, "confidence": min(confidence, sure / 2)}
+                  if whole and whole_is_topic and whole != topic else None)
         rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in {topic, whole}]
         message.set(INTENT, first, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [first] + ([second] if second else []) + rest, add_to_output=True)

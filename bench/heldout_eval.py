@@ -29,6 +29,7 @@ from bot.build import MODEL_FILE  # noqa: E402
 from bot.devtools.rest import new_sender, reply_text, say  # noqa: E402
 from bot.launcher import BotProcesses, start_bot  # noqa: E402
 from bot.triage.detect import detect_red_flags  # noqa: E402
+from bot.triage.flags import LEVELS  # noqa: E402
 
 HELDOUT = PROJECT_ROOT / "bench" / "heldout.yml"
 REPORT = PROJECT_ROOT / "reports" / "heldout" / "REPORT.md"
@@ -39,7 +40,6 @@ GUARDED = [*sorted((PROJECT_ROOT / "data").rglob("*.yml")),
            PROJECT_ROOT / "tests" / "red_flags" / "suite.yml",
            PROJECT_ROOT / "tests" / "e2e" / "topic_questions.yml",
            PROJECT_ROOT / "bot" / "triage" / "red_flags.yml"]
-LEVELS = ("emergency", "same_day", "soon")
 
 
 CHECK_QUESTION = "Is any of these happening to you now?"  # domain/red_flag_check.yml, utter_red_flag_check

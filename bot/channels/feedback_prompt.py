@@ -49,7 +49,7 @@ def now() -> float:
     return time.time()
 
 
-def answer_topic(text: str | None, message_kwargs: dict[str, Any]) -> str | None:
+def answer_topic(message_kwargs: dict[str, Any]) -> str | None:
     """The card topic of a knowledge answer, or None for anything that must not be rated (no card grounding,
     red-flag advice of any level)."""
     grounding = message_kwargs.get("grounding") or (message_kwargs.get("metadata") or {}).get("grounding")
@@ -58,7 +58,7 @@ def answer_topic(text: str | None, message_kwargs: dict[str, Any]) -> str | None
     topic = grounding.get("topic")
     if not isinstance(topic, str) or not topic.strip():
         return None
-    if triage_level(text or "", message_kwargs) is not None:
+    if triage_level(message_kwargs) is not None:
         return None
     return topic.strip()
 
@@ -139,7 +139,7 @@ def _prompt_after(conversation: str, text: str, message_kwargs: dict[str, Any]) 
     store = storage()
     pending = _pending_key(conversation)
     store.clear(pending)  # whatever the bot sends now is the latest message, not an earlier prompt
-    if answer_topic(text, message_kwargs) is None:
+    if answer_topic(message_kwargs) is None:
         return False
     if store.incr(_day_key(conversation, now()), DAY_KEY_SECONDS) != 1:  # atomic: one prompt a day
         return False

@@ -113,24 +113,24 @@ def offered_buttons(events: Iterable[Any]) -> list[dict[str, Any]] | None:
     return None
 
 
-def triage_level(text: str, message_kwargs: dict[str, Any]) -> str | None:
+def triage_level(message_kwargs: dict[str, Any]) -> str | None:
     """The red-flag level of a bot message, from its `triage` metadata only: every advice message carries it
     (domain/red_flag_advice.yml and the translated advice as response metadata, the escalation actions as a
-    `triage` key), so no channel guesses from the wording. `text` is kept for the channels' call signature."""
+    `triage` key), so no channel guesses from the wording."""
     triage = message_kwargs.get("triage") or (message_kwargs.get("metadata") or {}).get("triage")  # action / domain
     if isinstance(triage, dict) and triage.get("level") in LEVELS:
         return str(triage["level"])
     return None
 
 
-def is_urgent(text: str, message_kwargs: dict[str, Any]) -> bool:
+def is_urgent(message_kwargs: dict[str, Any]) -> bool:
     """True for red-flag advice of an urgent level (emergency or same day)."""
-    return triage_level(text, message_kwargs) in URGENT_LEVELS
+    return triage_level(message_kwargs) in URGENT_LEVELS
 
 
 def mark_urgent(text: str, message_kwargs: dict[str, Any]) -> str:
     """Put a warning sign in front of urgent red-flag advice on text-only channels."""
-    return f"⚠️ {text}" if is_urgent(text, message_kwargs) and not text.startswith("⚠️") else text
+    return f"⚠️ {text}" if is_urgent(message_kwargs) and not text.startswith("⚠️") else text
 
 
 def _urgent_numbers() -> str:

@@ -123,19 +123,19 @@ class ClinicTelegramOutput(OutputChannel):
         return answer
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        topic = answer_topic(text, kwargs)
+        topic = answer_topic(kwargs)
         if topic:  # a knowledge answer: the 👍 / 👎 row alone under it
             await self.send_text_with_buttons(recipient_id, text, [], **kwargs)
             return
-        level = triage_level(text, kwargs)
+        level = triage_level(kwargs)
         for part in split_message(mark_urgent(text, kwargs), self.limit):
             await self.send_message(recipient_id, {"text": part}, level)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        level = triage_level(text, kwargs)
+        level = triage_level(kwargs)
         parts = split_message(mark_urgent(text, kwargs), self.limit) or ["Choose an option:"]
-        keyboard = inline_keyboard(buttons, rating_topic=answer_topic(text, kwargs))
+        keyboard = inline_keyboard(buttons, rating_topic=answer_topic(kwargs))
         for number, part in enumerate(parts, start=1):
             payload: dict[str, Any] = {"text": part}
             if number == len(parts) and keyboard["inline_keyboard"]:  # under the last part, where the reader is
@@ -150,7 +150,7 @@ class ClinicTelegramOutput(OutputChannel):
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """A custom message is a sendMessage payload (e.g. with its own reply_markup); it needs a text."""
         if json_message.get("text"):
-            await self.send_message(recipient_id, dict(json_message), triage_level(json_message["text"], kwargs))
+            await self.send_message(recipient_id, dict(json_message), triage_level(kwargs))
         else:
             logger.warning("Telegram: custom message without text ignored: %s", sorted(json_message))
 

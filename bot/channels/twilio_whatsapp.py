@@ -125,7 +125,7 @@ class ClinicTwilioWhatsAppOutput(OutputChannel):
     async def send_text(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                         kwargs: dict[str, Any]) -> None:
         """The text, the feedback prompt (first knowledge answer of the day), the numbered options; split."""
-        level = triage_level(text, kwargs)
+        level = triage_level(kwargs)
         prompted = await feedback_prompt.with_prompt(self.conversation(recipient_id), text, kwargs)
         for part in split_message(mark_urgent(with_numbered_options(prompted, buttons), kwargs), self.limit):
             await self.send_body(recipient_id, part, level=level)

@@ -111,7 +111,7 @@ class WhatsAppCloudOutput(OutputChannel):
         return ids.conversation_id(self.name(), self.wa_id(recipient_id))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        level = triage_level(text, kwargs)
+        level = triage_level(kwargs)
         text = await feedback_prompt.with_prompt(self.conversation(recipient_id), text, kwargs)
         await self.send_plain(recipient_id, mark_urgent(text, kwargs), level)
 
@@ -121,7 +121,7 @@ class WhatsAppCloudOutput(OutputChannel):
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        level = triage_level(text, kwargs)
+        level = triage_level(kwargs)
         # the feedback prompt (first knowledge answer of the day) ends the text, above the options
         prompted = await feedback_prompt.with_prompt(self.conversation(recipient_id), text, kwargs)
         if not fits_reply_buttons(buttons):  # > 3 or long titles: numbered options, mapped back on input

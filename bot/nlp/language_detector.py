@@ -19,6 +19,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.triage.multilingual_lexicon import HAN
+
 logger = logging.getLogger(__name__)
 
 LANGUAGES_FILE = Path(__file__).resolve().parent.parent / "triage" / "lexicon" / "languages.yml"
@@ -88,7 +90,7 @@ class LanguageResult:
 
 
 def _is_han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
+    return HAN.fullmatch(char) is not None
 
 
 def _is_kana(char: str) -> bool:

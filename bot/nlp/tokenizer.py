@@ -19,7 +19,9 @@ from rasa.nlu.tokenizers.spacy_tokenizer import POS_TAG_KEY, SpacyTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
-HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+from bot.triage.multilingual_lexicon import HAN
+
+HAN_RUN = re.compile(HAN.pattern + "+")
 _segmenter: Any = None
 _lock = threading.Lock()
 
@@ -27,14 +29,16 @@ _lock = threading.Lock()
 def segmenter() -> Any:
     """One jieba tokenizer per process, its dictionary loaded on first use (about a second)."""
     global _segmenter
-    with _lock:
-        if _segmenter is None:
-            import jieba
+    if _segmenter is None:
+        with _lock:
+            if _segmenter is None:
+                import jieba
 
-            jieba.setLogLevel(logging.WARNING)
-            _segmenter = jieba.Tokenizer()
-            _segmenter.initialize()
-        return _segmenter
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                _segmenter = tokenizer
+    return _segmenter
 
 
 def han_words(text: str) -> list[tuple[str, int]]:

@@ -210,8 +210,7 @@ class _Evaluation:
             # a member asked about in a question counts when another member is reported ("Does moxifloxacin
             # cause achilles pain? I'm taking it and my tendon aches"); at least one member must be reported now.
             asked = {k for k, v in status.items() if v["informational"]} - negated_only
-            if (all(group & (positive | asked) for group in groups)
-                    and any(group & self._current(status) for group in groups)):
+            if composite_complete(groups, positive, asked, self._current(status)):
                 spans = [s for group in groups for m in group & (positive | asked)
                          for s in status.get(m, {}).get("positive", []) + status.get(m, {}).get("informational", [])]
                 status.setdefault(entry.id, {"positive": [], "negated": [], "informational": []})
@@ -250,6 +249,12 @@ class _Evaluation:
     def _previous_members(self) -> set[str]:
         """Flags and signals from earlier turns of the conversation (for "chest pain now, swollen calf before")."""
         return {p for p in self.previous if p in self.engine.entries}
+
+
+def composite_complete(groups: list[set[str]], positive: set[str], asked: set[str], current: set[str]) -> bool:
+    """The composite rule, for one message and across turns alike: every group has a member reported (now or
+    earlier) or asked about now, and at least one group has a member reported now."""
+    return all(group & (positive | asked) for group in groups) and any(group & current for group in groups)
 
 
 def _unique(spans: list[FlagSpan]) -> list[FlagSpan]:
@@ -311,7 +316,7 @@ def combine_with_earlier(red_flags: dict, previous: Iterable[str],
         if not entry.requires or entry.id in positive:
             continue
         groups = [set(group) for group in entry.requires]
-        if all(group & (positive | asked) for group in groups) and any(group & current for group in groups):
+        if composite_complete(groups, positive, asked, current):
             positive.add(entry.id)
             current.add(entry.id)
     order = [flag.id for flag in file.flags]

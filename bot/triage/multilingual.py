@@ -16,14 +16,13 @@ from collections.abc import Iterable, Mapping
 
 from bot.triage.detect import Detection, FlagSpan
 from bot.triage.flags import RED_FLAGS_FILE, level_rank, load_flag_file
-from bot.triage.multilingual_lexicon import LEXICON_DIR, LEXICON_LANGUAGES, Lexicon, load_lexicon, normalise
+from bot.triage.multilingual_lexicon import HAN, LEXICON_DIR, LEXICON_LANGUAGES, Lexicon, load_lexicon, normalise
 
 __all__ = ["LEXICON_DIR", "LEXICON_LANGUAGES", "detect_in_language", "load_lexicon", "merge_detections",
            "lexicons_for", "with_other_languages"]
 
 logger = logging.getLogger(__name__)
 
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 class _Message:
     """One message as one lexicon sees it: normalised text, sentences, clauses, and where the context words are."""

@@ -15,6 +15,7 @@ from bot.triage.flags import RED_FLAGS_FILE, load_flag_file
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 LEXICON_LANGUAGES = ("zh-Hant", "zh-Hans", "es")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # one Han character (CJK blocks)
 CONTEXT_KEYS = ("negation", "pseudo", "but", "clause_breaks", "hypothetical", "question", "question_after",
                 "third_person", "first_person", "history", "now", "resolution", "comparative")
 

@@ -7,7 +7,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.triage.english_words import EnglishWords, english_words
+from bot.triage.english_words import EnglishWords, Phrases, english_words
+
+_YEAR = re.compile(r"(19|20)\d\d")
+_SMALL_NUMBER = re.compile(r"\d{1,2}")
+_PHRASE_INDEXES: dict[int, tuple[Phrases, dict]] = {}   # id(phrases) -> (phrases, first word -> its phrases)
+
+
+def _phrase_index(phrases: Phrases) -> dict:
+    """The phrases by their first word (key None: the empty phrase, found everywhere), built once per list."""
+    known = _PHRASE_INDEXES.get(id(phrases))
+    if known is not None and known[0] is phrases:
+        return known[1]
+    index: dict = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0] if phrase else None, []).append(phrase)
+    _PHRASE_INDEXES[id(phrases)] = (phrases, index)
+    return index
+
+
+def _phrase_at(words: list[str], i: int, index: dict) -> bool:
+    """Does one of the indexed phrases start at words[i] (i < len(words))?"""
+    if None in index:
+        return True
+    return any(tuple(words[i : i + len(p)]) == p for p in index.get(words[i], ()))
 
 
 @dataclass(frozen=True)
@@ -28,6 +51,7 @@ class MessageContext:
         self.clauses: list[Clause] = []
         self.clause_of = [0] * len(words)
         self.sentence_start = [0] * len(words)
+        self._history: dict[tuple[int, int], bool] = {}
         self._split()
         self.now = self._now_cue()
         self.owned_question = self._owned_question()
@@ -74,10 +98,11 @@ class MessageContext:
 
     def _now_cue(self) -> bool:
         words = self.words
+        now_phrases = _phrase_index(self.lex.now_phrases)
         for i, word in enumerate(words):
             if word in self.lex.now_words:
                 return True
-            if any(tuple(words[i : i + len(p)]) == p for p in self.lex.now_phrases):
+            if _phrase_at(words, i, now_phrases):
                 return True
             nxt = words[i + 1] if i + 1 < len(words) else ""
             if word in self.lex.modals and nxt in self.lex.other_subjects:  # "what should he do", "can she walk"
@@ -106,11 +131,12 @@ class MessageContext:
                 )
             ):
                 return True
+        anaphora = _phrase_index(self.lex.anaphora)
         for clause in self.clauses:
             if clause.person != "first":
                 continue
             part = words[clause.start : clause.end]
-            if any(tuple(part[k : k + len(p)]) == p for k in range(len(part)) for p in self.lex.anaphora):
+            if any(_phrase_at(part, k, anaphora) for k in range(len(part))):
                 return True
         return False
 
@@ -207,13 +233,23 @@ class MessageContext:
         )
 
     def history(self, start: int, end: int) -> bool:
+        """The words [start, end) speak of the past ("last year", "had a calf tear before", "in 2019")."""
+        known = self._history.get((start, end))
+        if known is None:
+            known = self._history[(start, end)] = self._past(start, end)
+        return known
+
+    def _past(self, start: int, end: int) -> bool:
         words = self.words[start:end]
-        if set(words) & self.lex.history_words:
+        present = set(words)
+        if present & self.lex.history_words:
             return True
+        phrases = _phrase_index(self.lex.history_phrases)
+        before_counts = not present & self.lex.before_not_history
         for i in range(len(words)):
-            if any(tuple(words[i : i + len(p)]) == p for p in self.lex.history_phrases):
+            if _phrase_at(words, i, phrases):
                 return True
-            if words[i] == "before" and not set(words) & self.lex.before_not_history:
+            if words[i] == "before" and before_counts:
                 # "had a calf tear before", but not "a dent that wasn't there before"
                 nxt = (
                     words[i + 1]
@@ -222,9 +258,9 @@ class MessageContext:
                 )
                 if nxt in self.lex.before_endings or nxt == "":
                     return True
-            if re.fullmatch(r"(19|20)\d\d", words[i]) and i > 0 and words[i - 1] in {"in", "back", "since"}:
+            if _YEAR.fullmatch(words[i]) and i > 0 and words[i - 1] in {"in", "back", "since"}:
                 return True
-            if re.fullmatch(r"\d{1,2}", words[i]) and (
+            if _SMALL_NUMBER.fullmatch(words[i]) and (
                 words[max(i - 3, 0) : i] == ["when", "i", "was"] or i > 0 and words[i - 1] in {"aged", "age"}
             ):
                 return True  # "when i was 20 i snapped my achilles", "aged 19"; not "when i was running"

@@ -133,7 +133,7 @@ class RedFlagEngine:
             return Detection()
         with self._lock:  # Matcher and the spelling cache are not documented as thread-safe
             fixed, offsets = self.make_doc(text, doc)
-            matches = self.compiled.matcher(fixed, with_alignments=True)
+            matches = self.compiled.find(fixed)
         return _Evaluation(self, fixed, offsets, text.lower(), matches, set(previous)).result()
 
 

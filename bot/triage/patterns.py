@@ -13,6 +13,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from spacy.language import Language
 from spacy.matcher import Matcher
+from spacy.tokens import Doc
 
 from bot.triage.english_words import EnglishWords
 from bot.triage.flags import RED_FLAGS_FILE, FlagFile
@@ -35,6 +36,8 @@ class CompiledPatterns:
         self.lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
         self.matcher = Matcher(nlp.vocab)
         self.patterns: dict[str, PatternInfo] = {}
+        self.anchors = _Anchors(nlp)   # the same patterns, one Matcher each, run only where they can match
+        self._subsets: dict[tuple[int, ...], Matcher] = {}   # Matchers of a few patterns (find), oldest first
         self.fuzzy_vocab: set[str] = set()   # the words misspellings are corrected towards
         self._wildcard_stops = sorted(words.wildcard_stops)
         self._number_regex = r"^(\d+([.,]\d+)?(-\d+)?\+?|" + "|".join(sorted(words.number_words)) + ")$"
@@ -112,7 +115,138 @@ class CompiledPatterns:
         if not pattern:
             raise ValueError(f"{RED_FLAGS_FILE}: empty pattern {source!r}")
         self.matcher.add(key, [pattern])
+        self.anchors.add(key, pattern)
         self.patterns[key] = PatternInfo(info.kind, info.entry_id, tuple(wildcard), info.unless)
+
+    def find(self, doc: Doc) -> list[tuple[int, int, int, list[int]]]:
+        """What `self.matcher(doc, with_alignments=True)` returns, faster: (match_id, start, end, alignment)."""
+        if self.lemmatizer is None:
+            return self.matcher(doc, with_alignments=True)
+        matches = self.anchors.find(doc)
+        labels: dict[tuple[int, int], set[str]] = {}
+        keys_at: dict[tuple[int, int], set[int]] = {}
+        for match_id, start, end, _ in matches:
+            info = self.info(match_id)
+            labels.setdefault((start, end), set()).add(info.entry_id if info.kind in ("flag", "signal") else info.kind)
+            keys_at.setdefault((start, end), set()).add(match_id)
+        tied = {key for span, names in labels.items() if len(names) > 1 for key in keys_at[span]}
+        if not tied:
+            return matches
+        # Two mentions with the same span but not the same flag: the detector keeps the first one found, so these
+        # come in the one Matcher's order. A Matcher of some of the patterns finds their matches in the same order
+        # as the Matcher of all (each pattern's states are kept and branched in order, whatever the others do).
+        keys = tuple(sorted(tied, key=self.anchors.order.__getitem__))
+        return [m for m in matches if m[0] not in tied] + self._matcher_of(keys)(doc, with_alignments=True)
+
+    def _matcher_of(self, keys: tuple[int, ...]) -> Matcher:
+        matcher = self._subsets.get(keys)
+        if matcher is None:
+            matcher = Matcher(self.nlp.vocab, validate=False)
+            for key in keys:
+                matcher.add(key, self.matcher.get(key)[1])
+            if len(self._subsets) >= 256:
+                self._subsets.pop(next(iter(self._subsets)))
+            self._subsets[keys] = matcher
+        return matcher
+
+
+class _Anchors:
+    """Each pattern in a Matcher of its own, with the token specs it cannot match without (its anchors).
+
+    The one Matcher of every pattern tries every pattern at every token; most of its cost is there. A pattern
+    can only match a message in which every non-optional token spec matches some token, and only within its
+    length of such a token; so each candidate pattern is run on those windows of the message alone. The result
+    is the same: a match depends only on the tokens it spans, and a window is kept only up to where its
+    Matcher states have all ended (its pattern's length and one token after the window's last start)."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.vocab = nlp.vocab
+        self.order: dict[int, int] = {}                          # match id -> order of addition
+        self.single: dict[int, tuple[Matcher, int, tuple[int, ...]]] = {}  # id -> (Matcher, length, anchor specs)
+        self.spec_ids: dict[tuple, int] = {}
+        self.by_lemma: dict[str, list[int]] = {}                 # lemma -> the anchor specs it satisfies
+        self.by_lower: dict[str, list[int]] = {}
+        self.regexes: list[tuple[int, re.Pattern]] = []
+        self.needing: dict[int, list[int]] = {}                  # anchor spec -> the patterns that need it
+        self.unanchored: list[int] = []                          # patterns of optional tokens only (run always)
+
+    def _spec(self, token: dict) -> int:
+        attr, value = next((a, v) for a, v in token.items() if a != "OP")
+        ((operator, values),) = value.items()
+        key = (attr, operator, tuple(values) if operator == "IN" else values)
+        if key not in self.spec_ids:
+            spec = self.spec_ids[key] = len(self.spec_ids)
+            if operator == "REGEX" and attr == "LOWER":
+                self.regexes.append((spec, re.compile(values)))
+            elif operator == "IN" and attr in ("LEMMA", "LOWER"):
+                for word in values:
+                    (self.by_lemma if attr == "LEMMA" else self.by_lower).setdefault(word, []).append(spec)
+            else:
+                raise ValueError(f"unexpected token spec {token!r}")
+        return self.spec_ids[key]
+
+    def add(self, key: str, pattern: list[dict]) -> None:
+        matcher = Matcher(self.vocab, validate=False)   # the one Matcher has validated the pattern
+        matcher.add(key, [pattern])
+        match_id = self.vocab.strings[key]
+        specs = tuple(sorted({self._spec(token) for token in pattern if "OP" not in token}))
+        self.order[match_id] = len(self.order)
+        self.single[match_id] = (matcher, len(pattern), specs)
+        for spec in specs:
+            self.needing.setdefault(spec, []).append(match_id)
+        if not specs:
+            self.unanchored.append(match_id)
+
+    def positions(self, doc: Doc) -> dict[int, list[int]]:
+        """Anchor spec -> the tokens it matches (LEMMA as the Matcher compares it, LOWER, LOWER REGEX)."""
+        found: dict[int, list[int]] = {}
+        regex_hits: dict[str, list[int]] = {}
+        for i, token in enumerate(doc):
+            lower = token.lower_
+            for spec in self.by_lemma.get(token.lemma_, ()):
+                found.setdefault(spec, []).append(i)
+            for spec in self.by_lower.get(lower, ()):
+                found.setdefault(spec, []).append(i)
+            if self.regexes:
+                if lower not in regex_hits:
+                    regex_hits[lower] = [spec for spec, regex in self.regexes if regex.search(lower)]
+                for spec in regex_hits[lower]:
+                    found.setdefault(spec, []).append(i)
+        return found
+
+    def find(self, doc: Doc) -> list[tuple[int, int, int, list[int]]]:
+        found = self.positions(doc)
+        size = len(doc)
+        matches = []
+        satisfied: dict[int, int] = {}   # pattern -> how many of its anchor specs match a token of the message
+        for spec in found:
+            for match_id in self.needing.get(spec, ()):
+                satisfied[match_id] = satisfied.get(match_id, 0) + 1
+        for match_id in self.unanchored + [m for m, count in satisfied.items() if count == len(self.single[m][2])]:
+            matcher, length, specs = self.single[match_id]
+            windows = _windows(min((found[spec] for spec in specs), key=len), length, size) if specs else [(0, size)]
+            for first, last in windows:
+                if first == 0 and last == size:
+                    matches.extend(tuple(m) for m in matcher(doc, with_alignments=True))
+                    continue
+                for key, start, end, alignment in matcher(doc[first:last], with_alignments=True):
+                    if last == size or start + length + 1 <= last - first:
+                        matches.append((key, first + start, first + end, alignment))
+        matches.sort(key=lambda m: (m[1], m[2], self.order[m[0]]))
+        return matches
+
+
+def _windows(anchor: list[int], length: int, size: int) -> list[tuple[int, int]]:
+    """Merged token windows [first, last) holding every match of a pattern of `length` tokens that spans one
+    of the `anchor` positions, each extended to one token after its last possible match."""
+    windows: list[tuple[int, int]] = []
+    for position in anchor:
+        first, last = max(0, position - length + 1), min(size, position + length + 1)
+        if windows and first <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], last))
+        else:
+            windows.append((first, last))
+    return windows
 
 
 class Speller:

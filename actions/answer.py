@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.followup import severity_in_context, topic_in_context
 from actions.render import send_answer
 from actions.translated_answer import localise
+from bot.nlp.followup import asks_what_to_do
 from bot.topics import card_for_intent, intent_for_card
 from knowledge.answers import answer_for_topic, more_for_topic, topic_question
 
@@ -78,6 +79,14 @@ class ActionTellMore(Action):
             dispatcher.utter_message(text="Happy to go into detail. Which topic? For example: exercises, "
                                           "recovery time, heel lifts or when to run again.")
             return []
+        text = (tracker.latest_message or {}).get("text") or ""
+        if asks_what_to_do(text):  # "what else helps with the pain?" reads like "more", but asks for another card
+            other = topic_in_context(tracker, topic)
+            if other and other != topic:
+                answer = answer_for_topic(other, tendinopathy_type=tracker.get_slot("tendinopathy_type"),
+                                          severity=severity_in_context(tracker))
+                send_answer(dispatcher, answer, preface=escalation_reminder(tracker))
+                return [SlotSet("last_topic", other)]
         answer = more_for_topic(topic, tendinopathy_type=tracker.get_slot("tendinopathy_type"))
         send_answer(dispatcher, answer, preface=escalation_reminder(tracker), offer_more=False)
         return []

@@ -27,6 +27,7 @@ CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
 # answered after the booking advice. same_day and emergency override what the message asks.
 TOPIC_MIN_CONFIDENCE = 0.4
 NOT_TOPICS = {"red_flag", "nlu_fallback"}
+FOCUS_PROPERTY = "question_focus"  # bot.nlp.question_focus.FOCUS_PROPERTY (not imported: it loads Rasa's engine)
 YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 MESSAGE_TRIAGE_SLOTS = ("triage_level", "triage_flag")
 
@@ -43,8 +44,15 @@ def _earlier_flags(tracker: Tracker) -> set[str]:
 
 
 def asked_topic(latest: dict) -> str | None:
-    """The topic card the message asks about, from the classifier's ranking (the detector put red_flag first
-    and kept the rest): its best intent but red_flag/nlu_fallback, if it is a topic with confidence >= 0.4."""
+    """The topic card the message asks about: the question of a long story, when the question-focus component
+    found one it is sure of ("... six weeks, not improving. What am I doing wrong?"); else, from the classifier's
+    ranking (the detector put red_flag first and kept the rest), its best intent but red_flag/nlu_fallback, if it
+    is a topic with confidence >= 0.4."""
+    focus = latest.get(FOCUS_PROPERTY) or {}
+    if focus.get("sentence") and (focus.get("confidence") or 0.0) >= TOPIC_MIN_CONFIDENCE:
+        topic = card_for_intent(focus.get("intent"))
+        if topic:
+            return topic
     for entry in latest.get("intent_ranking") or []:
         name = entry.get("name")
         if name in NOT_TOPICS:

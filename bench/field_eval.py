@@ -72,14 +72,17 @@ def top_level(answer: str, markers: dict[str, str]) -> str:
 
 
 def card_ok(answer: str, cards: dict[str, list[str]], expected: str | list[str] | None,
-            facts: list[str] | None = None) -> tuple[bool, str]:
-    """(right card with its key facts, best-matching card)."""
+            facts: list[str] | None = None, detail: bool = False) -> tuple[bool, str]:
+    """(right card with its key facts, best-matching card). `detail`: a "tell me more" follow-up, answered by the
+    card's detail section, which holds other facts than the card's key facts: only the listed facts count."""
     shares = {card: fact_share(answer, key_facts) for card, key_facts in cards.items()}
     best = max(shares, key=shares.get) if max(shares.values()) > 0 else "-"
     if expected is None:
         return True, best
     wanted = [expected] if isinstance(expected, str) else list(expected)
     extra = all(fact.lower() in answer.lower() for fact in facts or [])
+    if detail:
+        return bool(facts) and extra and "Sources:" in answer, (wanted[0] if extra else best)
     return any(shares[card] >= 0.5 for card in wanted) and "Sources:" in answer and extra, best
 
 
@@ -109,7 +112,7 @@ def evaluate(bot: BotProcesses, data: dict) -> tuple[list[dict], list[dict]]:
         sender = new_sender("field-fu")
         first = converse(bot, sender, case["first"], False)
         answer = converse(bot, sender, case["followup"], False)
-        ok, best = card_ok(answer, cards, case["card"], case.get("facts"))
+        ok, best = card_ok(answer, cards, case["card"], case.get("facts"), case.get("detail", False))
         escalated = top_level(first + answer, markers) in ("same_day", "emergency")
         follow_rows.append({"id": case["id"], "first": case["first"], "followup": case["followup"],
                             "expected": case["card"], "got": best, "ok": ok and not escalated,

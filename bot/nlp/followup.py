@@ -30,6 +30,8 @@ class Words:
     manage: tuple[str, ...]
     describing_topics: frozenset[str]
     manage_topic: str
+    fallback_share: float
+    equivalents: dict[str, tuple[str, ...]]
     filler: frozenset[str]
 
 
@@ -40,6 +42,8 @@ def words(path: Path = WORDS_FILE) -> Words:
         return Words(int(data["max_words"]), frozenset(data["points_back"]), tuple(data["leads"]),
                      int(data["short_max_words"]), tuple(data["short_leads"]),
                      tuple(data["manage"]), frozenset(data["describing_topics"]), str(data["manage_topic"]),
+                     float(data["fallback_share"]),
+                     {str(k): tuple(str(v) for v in vs) for k, vs in (data["equivalents"] or {}).items()},
                      frozenset(data["filler"]))
     except KeyError as missing:
         raise ValueError(f"{path}: missing key {missing}; see the comments in that file") from None
@@ -87,7 +91,8 @@ def resolve_topic(text: str, last_topic: str | None, classified: str | None,
       "what else helps?" after any other: the last card's first follow-up topic; else the last topic itself.
     - another short follow-up: the classified topic when the message names it (a content word in that card's
       question: "should I stretch it?"); else the last topic when every content word of the message is in its
-      text ("how many hops?" after return to running), or when it has no content words ("how many exactly?").
+      text ("how many hops?" after return to running), or when it has no content words ("how many exactly?");
+      when nothing was classified (the fallback), when at least fallback_share of its content words are.
     """
     if not last_topic or not is_followup(text):
         return classified
@@ -106,7 +111,8 @@ def resolve_topic(text: str, last_topic: str | None, classified: str | None,
         if any(_stem(word) in named for word in content):  # "should I stretch it?" names the stretching topic
             return classified
     body = card_text(last_topic).lower()
-    if all(_stem(word) in body for word in content):
+    found = sum(any(_stem(form) in body for form in (word, *w.equivalents.get(word, ()))) for word in content)
+    if found == len(content) or (classified is None and found >= w.fallback_share * len(content)):
         return last_topic
     return classified
 

@@ -39,8 +39,9 @@ SETTINGS_FILE = Path(__file__).with_name("question_focus.yml")
 FOCUS_PROPERTY = "question_focus"  # parse data: the question sentence that decided, its topic and confidence
 MODEL_FILE = "sentence_model.pkl"
 RED_FLAG_INTENT = "red_flag"
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\?)(?=\S)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\?)(?=[^\s?!.])")
 _WORD = re.compile(r"[a-z']+")
+_SCOPE_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class FocusSettings:
     replace_below: float
     openers: tuple[tuple[str, ...], ...]
     skip: frozenset[str]
+    in_scope_words: frozenset[str]
+    rescued: frozenset[str]
+    short_only: frozenset[str]
+    short_max_words: int
 
 
 @lru_cache(maxsize=2)
@@ -64,14 +69,17 @@ def focus_settings(path: Path = SETTINGS_FILE) -> FocusSettings:
                              float(data["ascii_share"]), frozenset(data["replaceable"]),
                              float(data["replace_other_min"]), float(data["replace_below"]),
                              tuple(tuple(str(o).lower().split()) for o in data["openers"]),
-                             frozenset(str(w).lower() for w in data.get("skip") or ()))
+                             frozenset(str(w).lower() for w in data.get("skip") or ()),
+                             frozenset(str(w).lower() for w in data["in_scope_words"]),
+                             frozenset(data["rescued"]), frozenset(data["short_only"]),
+                             int(data["short_max_words"]))
     except KeyError as missing:
         raise ValueError(f"{path}: missing key {missing}; see the comments in that file") from None
 
 
 def sentences(text: str) -> list[str]:
     """The sentences of a message, in order (a line break or . ! ? ends one; "??" stays with its sentence)."""
-    return [part.strip() for part in _SENTENCE_END.split(text or "") if part and part.strip()]
+    return [part.strip() for part in _SENTENCE_END.split(text or "") if part and any(c.isalnum() for c in part)]
 
 
 def is_question(sentence: str, settings: FocusSettings) -> bool:
@@ -81,6 +89,17 @@ def is_question(sentence: str, settings: FocusSettings) -> bool:
     while words and words[0] in settings.skip:
         words = words[1:]
     return any(words[:len(opener)] == opener for opener in settings.openers)
+
+
+def names_the_tendon(text: str, settings: FocusSettings) -> bool:
+    """The message is about the Achilles: one of in_scope_words as a word (or, in Chinese, anywhere)."""
+    low = (text or "").lower()
+    words = _SCOPE_WORD.findall(low)
+    if set(words) & settings.in_scope_words:
+        return True
+    joined = f" {' '.join(words)} "
+    return any((not word.isascii() and word in low) or (" " in word and f" {word} " in joined)
+               for word in settings.in_scope_words)
 
 
 def is_english_enough(text: str, share: float) -> bool:
@@ -196,7 +215,27 @@ class QuestionFocus(GraphComponent):
             return False
         return sure >= self._settings.replace_other_min or confidence < self._settings.replace_below
 
+    def _drop_short_only(self, message: Message) -> None:
+        """A long message is not a short follow-up: its `short_only` readings leave the ranking, and the others
+        are renormalised (their probabilities given that the message is not one of those)."""
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        if (len(_WORD.findall((message.get(TEXT) or "").lower())) <= self._settings.short_max_words
+                or not any(r.get(INTENT_NAME_KEY) in self._settings.short_only for r in ranking)):
+            return
+        kept = [dict(r) for r in ranking if r.get(INTENT_NAME_KEY) not in self._settings.short_only]
+        total = sum(float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in kept)
+        if not kept or total <= 0:
+            return
+        for entry in kept:
+            entry[PREDICTED_CONFIDENCE_KEY] = float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0) / total
+        message.set(INTENT_RANKING_KEY, kept, add_to_output=True)
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) in self._settings.short_only or intent.get(INTENT_NAME_KEY) == kept[0].get(
+                INTENT_NAME_KEY):
+            message.set(INTENT, dict(kept[0]), add_to_output=True)
+
     def _focus(self, message: Message) -> None:
+        self._drop_short_only(message)
         intent = message.get(INTENT) or {}
         whole, confidence = intent.get(INTENT_NAME_KEY), float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         if whole == RED_FLAG_INTENT:
@@ -207,6 +246,7 @@ class QuestionFocus(GraphComponent):
             return  # yes/no, asking for a person, feedback: never replaced
         found = self.best_question(message.get(TEXT) or "")
         if found is None or not self._replaces(whole, confidence, found[1], found[2]):
+            self._rescue_in_scope(message, whole, confidence)
             return
         sentence, topic, sure = found
         message.set(FOCUS_PROPERTY, {"sentence": sentence, "intent": topic, "confidence": round(sure, 3),
@@ -218,6 +258,25 @@ class QuestionFocus(GraphComponent):
         rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in {topic, whole}]
         message.set(INTENT, first, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [first] + ([second] if second else []) + rest, add_to_output=True)
+
+    def _rescue_in_scope(self, message: Message, whole: str | None, confidence: float) -> None:
+        """A message about the Achilles is never out of scope: when the whole-message reading is `rescued` (out of
+        scope) and the text names the tendon, the sentence model reads the whole message for its topic. A sure
+        topic is answered; an unsure one goes to the fallback (FallbackClassifier, below its threshold), which
+        retrieves a grounded passage or says honestly that the notes do not cover it."""
+        text = message.get(TEXT) or ""
+        if whole not in self._settings.rescued or not names_the_tendon(text, self._settings):
+            return
+        probabilities = self._model.predict_proba([text])[0]
+        best = int(probabilities.argmax())
+        topic, sure = str(self._model.classes_[best]), float(probabilities[best])
+        message.set(FOCUS_PROPERTY, {"sentence": None, "intent": topic, "confidence": round(sure, 3),
+                                     "whole_message_intent": whole, "applied": True, "rescued": True},
+                    add_to_output=True)
+        first = {"name": topic, "confidence": sure if sure >= self._settings.min_confidence else 0.0}
+        rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in {topic, whole}]
+        message.set(INTENT, first, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [first] + rest + [{"name": whole, "confidence": 0.0}], add_to_output=True)
 
     def _offer_if_not_red_flag(self, message: Message) -> None:
         """The classifier read a red flag: never replaced here. The red-flag detector may veto that reading (only

@@ -61,16 +61,18 @@ class RedFlagDetector(GraphComponent):
         return {
             "intent": "red_flag",            # the intent set when a red flag is found
             "classifier_level": "same_day",  # the level when only the classifier saw a red flag
-            # An unsure classifier alone (red_flag below this confidence, nothing found by the detector) still
-            # escalates, at `soon`: the booking advice, the offer of the team, and the answer to the question.
-            # In cross-validation 14 of the classifier's 25 false red_flags were below 0.7, so this keeps a
-            # backup for what the patterns miss without sending a worried runner to urgent care for nothing.
+            # "escalate" mode only: an unsure classifier alone (red_flag below this confidence, nothing found by
+            # the detector) escalates at `soon` (the booking advice, the offer of the team, the answer); a sure one
+            # at classifier_level. In cross-validation 14 of the classifier's 25 false red_flags were below 0.7.
             "classifier_sure_confidence": 0.7,
             "classifier_unsure_level": "soon",
-            # "ask": a sure classifier alone does not send same-day advice; the message gets the entity
-            # red_flag_check and the bot shows the key signs and asks yes/no (data/rules/red_flag_check.yml).
-            # "escalate": the old behaviour, same_day advice at once. On the field set 2 of 132 messages that
-            # needed at most a booking got same-day advice this way (reports/field/BASELINE.md).
+            # "ask": the classifier alone, sure or not, never sends advice by itself; the message gets the entity
+            # red_flag_check and the bot shows the key signs with the same-day advice at once and asks yes/no
+            # (data/rules/red_flag_check.yml): yes escalates at same_day, no answers the question. Unsure readings
+            # are asked too: a booking ("soon") for a real red flag would be under-triage, and a booking for a plain
+            # question hid its answer (4 of the field set's answer messages, reports/field/REPORT.md).
+            # "escalate": the old behaviour, advice at once. On the field set 2 of 132 messages that needed at most
+            # a booking got same-day advice this way (reports/field/BASELINE.md).
             "classifier_mode": "ask",
             "veto_on_negation": True,        # negated-only mentions cancel the classifier's red_flag
             "veto_on_non_report": True,      # so do questions, third person, history, idioms (Detection.non_report)
@@ -151,8 +153,7 @@ class RedFlagDetector(GraphComponent):
             self._veto(message)
             logger.info("classifier red_flag vetoed: no report, only %s",
                         sorted({s.flag for s in detection.informational + detection.dismissed}))
-        elif classifier_red_flag and self.config["classifier_mode"] == "ask" \
-                and top_confidence >= self.config["classifier_sure_confidence"]:
+        elif classifier_red_flag and self.config["classifier_mode"] == "ask":
             result.update(level=None, flags=[], check=True, source="classifier_check")
             self._ask(message)
         elif classifier_red_flag:

@@ -80,6 +80,7 @@ class EnglishWords:
     it_words: Words
     have_forms: Words
     took_verbs: Words
+    ongoing_after: Words
     pain_nouns: Words
     plan_nouns: Words
     calendar_units: Words

@@ -115,6 +115,15 @@ def duration_days(ctx: MessageContext, start: int, end: int) -> tuple[float | No
     return days, unit
 
 
+def _still_lasting(lex: EnglishWords, words: list[str], c_start: int, unit: int, s_end: int) -> bool:
+    """'has lasted ...', 'it's lasted ... already': the pain is still going on, not a past episode."""
+    took = [j for j in range(c_start, unit) if words[j] in lex.took_verbs]
+    if not took:
+        return False
+    after = words[unit + 1:s_end]
+    return words[took[0] - 1] in lex.have_forms or any(w in lex.ongoing_after for w in after[:3])
+
+
 @validator("persistent")
 def pain_lasting(ctx: MessageContext, start: int, end: int) -> bool:
     """persistent_pain: at least two weeks (one with "over", "more than"), and the user's pain lasting until now."""
@@ -176,8 +185,8 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
         if symptom_at or activity_at:
             break
     c_start = span.start
-    if lex.took_verbs & set(clause_words):
-        return False  # "took about two months to settle"
+    if lex.took_verbs & set(clause_words) and not _still_lasting(lex, words, c_start, unit, s_end):
+        return False  # "took about two months to settle" (but "it's lasted 4 weeks already")
     if activity_at and (not symptom_at or max(activity_at) > max((j for j in symptom_at if j < unit), default=-1)):
         return False  # "been running for 10 years"
     it_been = (any(words[j] in lex.it_words for j in range(c_start, unit))
@@ -185,7 +194,7 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
     ongoing = (
         "been" in clause_words
         or ("had" in clause_words and any(w in lex.have_forms for w in clause_words))
-        or after in {"now", "plus", "+"}
+        or after in {"now", "plus", "+"} or after in lex.ongoing_after
         or "still" in words[s_start:s_end]
         or any(lemmas[j] == "have" and j + 1 < len(words) and words[j + 1] in lex.symptoms for j in span)
         or "since" in before

@@ -60,6 +60,14 @@ def test_tell_me_more_gives_the_detail_with_the_quotes_of_both_sides(dispatcher,
     assert all(button["payload"] != "/tell_me_more" for button in dispatcher.messages[0]["buttons"])
 
 
+def test_what_else_helps_after_an_answer_gives_the_next_card_not_the_same_detail(dispatcher, tracker_for, domain):
+    events = ActionTellMore().run(dispatcher, tracker_for("what else helps with the pain?", "tell_me_more",
+                                                          slots={"last_topic": "medication"}), domain)
+    assert events == [SlotSet("last_topic", "rest_ice")]   # the medication card's first follow-up topic
+    assert dispatcher.messages[0]["grounding"]["topic"] == "rest_ice"
+    assert "Sources:" in only_text(dispatcher)
+
+
 def test_open_escalation_is_repeated_before_any_answer(dispatcher, tracker_for, domain):
     tracker = tracker_for("exercises?", "ask_exercises",
                           slots={"escalation_open": True, "escalation_level": "same_day"})

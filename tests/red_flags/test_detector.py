@@ -110,7 +110,7 @@ def test_classifier_alone_escalates_same_day(escalating_detector, spacy_nlp):
     assert message.get("red_flags")["flags"] == ["classifier"]
 
 
-def test_classifier_red_flag_behind_nlu_fallback_escalates(detector, spacy_nlp):
+def test_classifier_red_flag_behind_nlu_fallback_is_asked_about(detector, spacy_nlp):
     message = Message(data={"text": "something weird happened to my leg"})
     message.set("intent", {"name": "nlu_fallback", "confidence": 0.55})
     message.set("intent_ranking", [{"name": "nlu_fallback", "confidence": 0.55},
@@ -118,8 +118,9 @@ def test_classifier_red_flag_behind_nlu_fallback_escalates(detector, spacy_nlp):
                                    {"name": "ask_symptoms", "confidence": 0.39}])
     message = detector.process([message])[0]
     assert message.get("intent")["name"] == "red_flag"
-    assert message.get("red_flags")["flags"] == ["classifier"]
-    assert message.get("red_flags")["level"] == "soon"  # an unsure classifier alone: book an assessment
+    # an unsure classifier alone: the key signs with the same-day advice, and the yes/no question
+    assert message.get("red_flags")["level"] is None and message.get("red_flags")["check"] is True
+    assert {"entity": "red_flag_check", "value": "classifier"}.items() <= message.get("entities")[-1].items()
 
 
 def test_unsure_classifier_alone_escalates_at_soon_and_a_sure_one_same_day(escalating_detector, spacy_nlp):

@@ -62,7 +62,19 @@ def test_classifier_red_flag_still_escalates_without_evidence_in_escalate_mode(t
     assert message.get("red_flags")["flags"] == ["classifier"] and message.get("red_flags")["level"] == "same_day"
 
 
-def test_an_unsure_classifier_alone_still_books(detector):
+def test_an_unsure_classifier_alone_is_asked_about_the_key_signs(detector):
+    message = _message(NOT_VETOED[0])
+    message.set("intent_ranking", [{"name": "red_flag", "confidence": 0.55},
+                                   {"name": "ask_symptoms", "confidence": 0.4}], add_to_output=True)
+    message = detector.process([message])[0]
+    assert message.get("intent")["name"] == "red_flag"
+    assert message.get("red_flags")["check"] is True and message.get("red_flags")["level"] is None
+
+
+def test_in_escalate_mode_an_unsure_classifier_alone_still_books():
+    from bot.nlp.red_flag_detector import RedFlagDetector
+
+    detector = RedFlagDetector({**RedFlagDetector.get_default_config(), "classifier_mode": "escalate"})
     message = _message(NOT_VETOED[0])
     message.set("intent_ranking", [{"name": "red_flag", "confidence": 0.55},
                                    {"name": "ask_symptoms", "confidence": 0.4}], add_to_output=True)

@@ -92,3 +92,20 @@ def test_asked_topic_reads_the_ranking():
     assert asked_topic({"intent_ranking": ranking}) == "heel_lifts"
     assert asked_topic({"intent_ranking": ranking[:1]}) is None
     assert asked_topic({}) is None
+
+
+def test_asked_topic_prefers_the_question_of_a_long_story():
+    latest = {"intent_ranking": [{"name": "red_flag", "confidence": 1.0},
+                                 {"name": "ask_heel_lifts", "confidence": 0.08}],
+              "question_focus": {"sentence": "What am I doing wrong?", "intent": "ask_rehab_mistakes",
+                                 "confidence": 0.93, "whole_message_intent": "red_flag", "applied": False}}
+    assert asked_topic(latest) == "rehab_mistakes"
+    latest["question_focus"]["confidence"] = 0.3      # an unsure question: the ranking decides (none here)
+    assert asked_topic(latest) is None
+
+
+def test_the_action_server_reads_the_property_the_nlu_component_writes():
+    from actions import escalation
+    from bot.nlp.question_focus import FOCUS_PROPERTY
+
+    assert escalation.FOCUS_PROPERTY == FOCUS_PROPERTY

@@ -40,6 +40,12 @@ def resolve(text: str, last: str | None, classified: str | None) -> str | None:
     ("so should I be stretching it?", "exercises", "stretching", "stretching"),   # the message names the topic
     ("which exercises for mine then?", "return_to_running", "exercises", "exercises"),
     ("what shoes should I buy for running on trails and roads next month?", "exercises", "footwear", "footwear"),
+    # the classifier found nothing (the fallback): half the content words in the last card is enough
+    ("how fast can I add distance?", "return_to_running", None, "return_to_running"),
+    ("how fast can I build the distance?", "return_to_running", None, "return_to_running"),   # half: "mile"
+    ("how fast can I build the distance?", "return_to_running", "exercises", "exercises"),   # a topic, not all
+    ("how fast can I add distance?", "return_to_running", "exercises", "return_to_running"),  # distance ~ mile
+    ("how fast do people get scans?", "return_to_running", None, None),
     # nothing to follow up: the classifier's topic
     ("how many calf raises exactly?", None, "exercises", "exercises"),
 ])

@@ -10,7 +10,14 @@ from rasa.core.agent import Agent
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.build import MODEL_FILE
-from bot.nlp.question_focus import FOCUS_PROPERTY, QuestionFocus, focus_settings, questions_last_first, sentences
+from bot.nlp.question_focus import (
+    FOCUS_PROPERTY,
+    QuestionFocus,
+    focus_settings,
+    names_the_tendon,
+    questions_last_first,
+    sentences,
+)
 from bot.nlp.red_flag_detector import RedFlagDetector
 
 SETTINGS = focus_settings()
@@ -207,3 +214,59 @@ def test_after_a_cleared_key_signs_check_the_question_of_the_story_is_answered()
              "whole_message_intent": "red_flag", "applied": False}
     assert topic_of({"intent_ranking": ranking, FOCUS_PROPERTY: focus}) == "keep_running"
     assert topic_of({"intent_ranking": ranking}) != "keep_running"
+
+
+def test_a_doubled_question_mark_stays_with_its_sentence():
+    assert sentences("I have the old sheet. What should I be doing?? thanks") == [
+        "I have the old sheet.", "What should I be doing??", "thanks"]
+    assert sentences("Any tips?!? ok") == ["Any tips?!?", "ok"]
+    assert sentences("? ?? ...") == []
+
+
+def test_an_out_of_scope_reading_of_a_message_about_the_achilles_is_read_for_its_topic():
+    text = "new trainers time, the old pair is flat and my achilles moans, what shoe should I look for"
+    message = focused(text, "out_of_scope", 0.99)
+    assert message.get("intent") == {"name": "ask_footwear", "confidence": 0.9}
+    ranking = [r["name"] for r in message.get("intent_ranking")]
+    assert ranking[0] == "ask_footwear" and ranking[-1] == "out_of_scope"
+    assert message.get(FOCUS_PROPERTY)["rescued"] is True
+
+
+def test_an_unsure_topic_for_an_achilles_message_goes_to_the_fallback_not_to_a_guess():
+    message = focused("my achilles and the weather and my cat", "out_of_scope", 0.95)
+    assert message.get("intent")["confidence"] == 0.0   # below FallbackClassifier's threshold: retrieval answers
+    assert message.get("intent_ranking")[-1] == {"name": "out_of_scope", "confidence": 0.0}
+
+
+@pytest.mark.parametrize("text", ["what's the weather like for my parkrun on saturday", "my knee hurts on the bike"])
+def test_out_of_scope_messages_that_do_not_name_the_tendon_stay_out_of_scope(text):
+    message = focused(text, "out_of_scope", 0.9)
+    assert message.get("intent") == {"name": "out_of_scope", "confidence": 0.9}
+    assert message.get(FOCUS_PROPERTY) is None
+
+
+def test_the_tendon_is_named_in_any_supported_language():
+    assert names_the_tendon("Achilles' pain again", SETTINGS)
+    assert names_the_tendon("me duele el tendón de Aquiles", SETTINGS)
+    assert names_the_tendon("我的跟腱很痛", SETTINGS)
+    assert not names_the_tendon("my knee and my hip", SETTINGS)
+
+
+def test_a_long_message_is_not_read_as_a_short_follow_up():
+    text = "it's been sore on and off since last spring, so is it chronic now and how long will that take to heal?"
+    component = QuestionFocus({}, None, None, FakeSentenceModel())
+    message = Message(data={"text": text, "intent": {"name": "followup", "confidence": 0.6},
+                            "intent_ranking": [{"name": "followup", "confidence": 0.6},
+                                               {"name": "ask_recovery_time", "confidence": 0.3},
+                                               {"name": "red_flag", "confidence": 0.1}]})
+    component.process([message])
+    assert message.get("intent")["name"] == "ask_recovery_time"
+    assert message.get("intent")["confidence"] == pytest.approx(0.75)
+    assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery_time", "red_flag"]
+    short = focused("and if it's chronic?", "followup", 0.9)
+    assert short.get("intent") == {"name": "followup", "confidence": 0.9}
+
+
+def test_exercise_phrases_name_the_tendon_too():
+    assert names_the_tendon("my physio gave me heel drops off a step", SETTINGS)
+    assert not names_the_tendon("my heel hurts in the morning, plantar fasciitis?", SETTINGS)

@@ -1,6 +1,10 @@
 """`make bench`: this bot beside a bare `rasa init` bot in one run, 1 vs 2 servers, and the staff list check.
 
     .venv/bin/python -m bench.run [--quick] [--profile] [--skip-scaleout] [--skip-staff]
+    .venv/bin/python -m bench.run --compare-only [--rounds N] [--profile [--profile-out FILE]]
+
+`--compare-only` runs only the side-by-side load rounds (1 and 32 concurrent) and prints them; it leaves
+reports/bench/REPORT.md alone (only a full run writes it).
 
 Both bots run at the same time on this machine and take turns (rounds, alternating who goes first), so
 noise from other work falls on both and the ratio stays fair. Prints each table as it is measured and writes
@@ -15,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.bare_bot import MESSAGES as BARE_MESSAGES
@@ -57,6 +61,7 @@ class Report:
 
     sections: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
+    path: Path | None = REPORT  # None: print only
 
     def add(self, title: str, lines: list[str]) -> None:
         section = "\n".join([f"## {title}", "", *lines, ""])
@@ -65,11 +70,13 @@ class Report:
         self.write(final=False)  # a run that fails later still leaves what it measured
 
     def write(self, final: bool = True) -> None:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         status = [] if final else ["", "**Run still under way or stopped early: sections below are partial.**"]
-        REPORT.write_text("\n".join([*self.header, *status, "", *self.sections]), encoding="utf-8")
+        self.path.write_text("\n".join([*self.header, *status, "", *self.sections]), encoding="utf-8")
         if final:
-            print(f"written: {REPORT.relative_to(PROJECT_ROOT)}")
+            print(f"written: {self.path.relative_to(PROJECT_ROOT)}")
 
 
 def note(message: str) -> None:
@@ -115,7 +122,8 @@ def alternate(urls: dict[str, str], scripts: dict[str, list[list[str]]], concurr
     return merged
 
 
-def side_by_side(report: Report, sizes: Sizes, profile: bool) -> dict[str, float]:
+def side_by_side(report: Report, sizes: Sizes, profile: bool, compare_only: bool = False,
+                 profile_out: Path | None = None) -> dict[str, float]:
     """This bot and the bare bot, both running; returns the numbers the targets are checked on."""
     bare_dir = bare_bot_dir(progress=note)
     facts: dict[str, float] = {}
@@ -145,7 +153,7 @@ def side_by_side(report: Report, sizes: Sizes, profile: bool) -> dict[str, float
             profiler = start_profile(ours.pids()["rasa server"], scratch) if profile else None
             many = alternate(urls, {n: conversations(m, sizes.concurrent, sizes.per_conversation)
                                     for n, m in messages.items()}, sizes.concurrent, sizes.rounds)
-            profile_lines = finish_profile(profiler) if profiler else []
+            profile_lines = finish_profile(profiler, profile_out) if profiler else []
             ratio_one = one["clinic"].rate / one["bare"].rate
             ratio_many = many["clinic"].rate / many["bare"].rate
             report.add("This bot beside a bare `rasa init` bot (same machine, same run, alternating rounds)", [
@@ -163,6 +171,11 @@ def side_by_side(report: Report, sizes: Sizes, profile: bool) -> dict[str, float
             # the clinic bot answers every message, so a silent answer counts as an error for it
             clinic_runs = (one["clinic"], many["clinic"])
             facts.update(ratio=ratio_many, errors=sum(len(r.errors) + r.silent for r in clinic_runs))
+            if compare_only:
+                if profile_lines:
+                    report.add(f"Where the clinic Rasa server's CPU goes at {sizes.concurrent} concurrent (py-spy)",
+                               profile_lines)
+                return facts
 
             kb = run_load(ours.rasa_url, conversations(KB_QUESTIONS, 1, sizes.kb_sequential), 1, "clinic KB sequential")
             facts["kb_p95"] = kb.p95
@@ -253,10 +266,15 @@ def start_profile(pid: int, scratch: str):
     return start(pid, Path(scratch) / "profile.txt")
 
 
-def finish_profile(profiler) -> list[str]:
+def finish_profile(profiler, keep: Path | None = None) -> list[str]:
+    import shutil
+
     from bench.profiling import summarise
 
-    return summarise(profiler)
+    lines = summarise(profiler)
+    if keep is not None and profiler is not None and profiler.output.is_file():
+        shutil.copyfile(profiler.output, keep)  # the raw collapsed stacks, for a closer look
+    return lines
 
 
 def targets(facts: dict[str, float]) -> list[str]:
@@ -294,8 +312,14 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the clinic Rasa server under load")
     parser.add_argument("--skip-scaleout", action="store_true")
     parser.add_argument("--skip-staff", action="store_true")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="only the side-by-side rounds, printed; REPORT.md is not written")
+    parser.add_argument("--rounds", type=int, help="rounds of each side-by-side comparison")
+    parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw collapsed stacks in this file")
     args = parser.parse_args()
     sizes = QUICK if args.quick else Sizes()
+    if args.rounds:
+        sizes = replace(sizes, rounds=args.rounds)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = os.getloadavg()
     report = Report(header=[
@@ -304,7 +328,11 @@ def main() -> None:
         f"{' (--quick sizes)' if args.quick else ''}. Numbers are noisy when other work shares the machine; the "
         "bare bot runs beside this bot in the same rounds, so the ratio is the fairer number. "
         "How to read it and what was changed: docs/scaling.md."])
-    facts = side_by_side(report, sizes, args.profile)
+    if args.compare_only:
+        report.path = None  # REPORT.md is the full run's
+    facts = side_by_side(report, sizes, args.profile, args.compare_only, args.profile_out)
+    if args.compare_only:
+        return
     for skip, part in ((args.skip_scaleout, scale_out), (args.skip_staff, staff_list)):
         if skip:
             continue

@@ -9,6 +9,9 @@ logger = logging.getLogger(__name__)
 # One line per patch; each module's docstring says what Rasa does, why the clinic needs otherwise, and the test.
 PATCHES: list[str] = [
     "bot.server.action_validation:apply",
+    "bot.server.event_types:apply",
+    "bot.server.sparse_features:apply",
+    "bot.server.classifier_layout:apply",
     "bot.server.redis_lock:apply",
     "bot.server.action_timeout:apply",
     "bot.server.log_privacy:apply",

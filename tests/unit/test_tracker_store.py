@@ -138,3 +138,77 @@ def test_session_index_exists(tmp_path, monkeypatch):
     _store(url, monkeypatch)  # a second start finds it there
     names = {index["name"] for index in inspect(create_engine(url)).get_indexes("events")}
     assert SESSION_INDEX in names
+
+
+def _all_columns(url: str, sender: str) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).connect() as connection:
+        return [tuple(row) for row in connection.execute(text(
+            "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+            "WHERE sender_id = :s ORDER BY id"), {"s": sender})]
+
+
+def test_one_insert_writes_exactly_rasas_rows(tmp_path, monkeypatch):
+    """The same events saved by Rasa's own store and by ours: every column of every row identical."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SlotSet
+    from sqlalchemy import event
+
+    # no session start: Rasa's count of stored events (from the latest session start) is then exact as well
+    events = [ActionExecuted("action_listen"),
+              UserUttered("do heel lifts help?", {"name": "ask_heel_lifts", "confidence": 0.97},
+                          [{"entity": "treatment", "value": "heel lifts", "start": 3, "end": 13}],
+                          parse_data={"intent_ranking": [{"name": "ask_heel_lifts", "confidence": 0.97}]}),
+              SlotSet("topic", "heel_lifts"), ActionExecuted("action_answer_topic"),
+              BotUttered("They can ease strain early on.", {"buttons": [{"title": "more", "payload": "/more"}]}),
+              ActionExecuted("action_listen")]
+    ours_url = f"sqlite:///{tmp_path / 'ours.db'}"
+    ours = _store(ours_url, monkeypatch)
+    inserts: list[str] = []
+    event.listen(ours.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_args: inserts.append(statement) if statement.startswith("INSERT")
+                 else None)
+    stock = SQLTrackerStore(domain=rasa_domain(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    for store in (ours, stock):
+        tracker = DialogueStateTracker.from_events("runner-4", events[:3])
+        asyncio.run(store.save(tracker))
+        for extra in events[3:]:
+            tracker.update(extra)
+        asyncio.run(store.save(tracker))
+    assert len(inserts) == 2  # one statement per save
+    ours_rows = _all_columns(ours_url, "runner-4")
+    assert ours_rows == _all_columns(f"sqlite:///{tmp_path / 'rasa.db'}", "runner-4")
+    assert [row[2] for row in ours_rows] == [e.type_name for e in events]
+    reloaded = asyncio.run(_store(ours_url, monkeypatch).retrieve("runner-4"))
+    assert list(reloaded.events) == events
+
+
+def test_sqlite_connections_pooled_in_wal_mode(tmp_path, monkeypatch):
+    from sqlalchemy import event
+    from sqlalchemy.pool import QueuePool
+
+    store = _store(f"sqlite:///{tmp_path / 'pool.db'}", monkeypatch)
+    assert isinstance(store.engine.pool, QueuePool)
+    connects: list[int] = []
+    event.listen(store.engine, "connect", lambda *_args: connects.append(1))
+
+    async def run() -> None:
+        for n in range(5):
+            tracker = await store.get_or_create_tracker(f"runner-5-{n}")
+            _turn(tracker, "hello", "greet")
+            await store.save(tracker)
+            await store.retrieve(f"runner-5-{n}")
+
+    asyncio.run(run())
+    assert len(connects) <= 1  # the pool keeps the connection (Rasa's NullPool opened one per session)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_in_memory_sqlite_keeps_rasas_engine(monkeypatch):
+    store = _store("sqlite://", monkeypatch)
+    tracker = DialogueStateTracker.from_events("runner-6", [ActionExecuted("action_listen")])
+    asyncio.run(store.save(tracker))
+    assert asyncio.run(store.retrieve("runner-6")) is not None

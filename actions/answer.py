@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import severity_in_context, topic_in_context
+from actions.localised import language_of, say
 from actions.render import send_answer
 from actions.translated_answer import localise
 from bot.nlp.followup import asks_what_to_do
@@ -26,7 +27,7 @@ def escalation_reminder(tracker: Tracker) -> str | None:
         return None
     from bot.triage.advice import reminder_text
 
-    return reminder_text(tracker.get_slot("escalation_level") or "same_day")
+    return reminder_text(tracker.get_slot("escalation_level") or "same_day", language_of(tracker))
 
 
 def second_topic(tracker: Tracker, first: str) -> str | None:
@@ -60,7 +61,8 @@ class ActionAnswerTopic(Action):
             severity=severity_in_context(tracker),
         )
         also = second_topic(tracker, topic)
-        extra = [(f"Also: {topic_question(also)}", f"/{intent_for_card(also)}")] if also else []
+        extra = [(say("also_button", language_of(tracker), question=topic_question(also)),
+                  f"/{intent_for_card(also)}")] if also else []
         answer, note, more = localise(answer, tracker.get_slot("language"))  # the visitor's language, if translated
         preface = "\n".join(p for p in (escalation_reminder(tracker), note) if p) or None
         send_answer(dispatcher, answer, preface=preface, extra_buttons=extra + more)
@@ -76,8 +78,7 @@ class ActionTellMore(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         topic = tracker.get_slot("last_topic")
         if not topic:
-            dispatcher.utter_message(text="Happy to go into detail. Which topic? For example: exercises, "
-                                          "recovery time, heel lifts or when to run again.")
+            dispatcher.utter_message(text=say("tell_more_which_topic", language_of(tracker)))
             return []
         text = (tracker.latest_message or {}).get("text") or ""
         if asks_what_to_do(text):  # "what else helps with the pain?" reads like "more", but asks for another card
@@ -107,8 +108,7 @@ class ActionAnswerFollowup(Action):
             topic = TYPES_CARD
         topic = topic_in_context(tracker, topic) if topic else None
         if not topic:
-            dispatcher.utter_message(text="Could you tell me what you'd like to know about? For example: "
-                                          "heel lifts, exercises, or how long recovery takes.")
+            dispatcher.utter_message(text=say("followup_which_topic", language_of(tracker)))
             return []
         answer = answer_for_topic(
             topic,

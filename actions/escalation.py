@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answer import latest_entity
+from actions.localised import language_of, say
 from actions.render import send_answer
 from bot.contact_details import check_contact, clean_name, clinic_region, example_phone
 from bot.topics import card_for_intent
@@ -100,10 +101,12 @@ class ActionEscalate(Action):
         red_flags = latest.get("red_flags") or {}
         level, flags = merge_with_history(red_flags, _earlier_flags(tracker))
         sent = advice_sent_by_rasa(tracker)
+        language = language_of(tracker)
         if sent is None:  # Rasa sent no advice: this action gives all of it
-            extra = advice.advice_text(level, flags)
+            extra = advice.advice_text(level, flags, language=language)
         else:
-            extra = advice.complement_text(sent["level"], (sent.get("flags") or [None])[0], level, flags)
+            extra = advice.complement_text(sent["level"], (sent.get("flags") or [None])[0], level, flags,
+                                           language=language)
         if extra:
             dispatcher.utter_message(text=extra, triage={"level": level, "flags": flags})
         channel = latest.get("input_channel") or tracker.get_latest_input_channel()
@@ -129,11 +132,11 @@ class ActionEscalate(Action):
         if result.escalation_id is not None:
             events.append(SlotSet("escalation_id", str(result.escalation_id)))
         if result.stored and result.new:
-            dispatcher.utter_message(text=advice.line("offer_contact"), buttons=YES_NO_BUTTONS)
+            dispatcher.utter_message(text=advice.line("offer_contact", language=language), buttons=YES_NO_BUTTONS)
         elif result.stored:
-            dispatcher.utter_message(text="I have added this to your earlier message for the clinic's team.")
+            dispatcher.utter_message(text=say("added_to_earlier", language))
         else:
-            dispatcher.utter_message(text=advice.line("offer_contact_unavailable"))
+            dispatcher.utter_message(text=advice.line("offer_contact_unavailable", language=language))
         return events
 
 
@@ -146,7 +149,9 @@ class ActionEscalationDeclined(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         level = tracker.get_slot("escalation_level") or "same_day"
         # the advice again, with its triage metadata: channels show the red alert / ⚠️ from that, never from text
-        dispatcher.utter_message(text=advice.line("declined", advice=advice.level_advice(level)),
+        language = language_of(tracker)
+        dispatcher.utter_message(text=advice.line("declined", language=language,
+                                                  advice=advice.level_advice(level, language=language)),
                                  triage={"level": level, "flags": []})
         return []
 
@@ -171,9 +176,7 @@ class ValidateContactForm(FormValidationAction):
                               domain: DomainDict) -> dict[str, Any]:
         name = clean_name(value if isinstance(value, str) else None)
         if name is None:
-            dispatcher.utter_message(text='Sorry, I didn\'t catch a name. Please type the name the clinic should ask '
-                                          'for (up to 100 characters, letters rather than a number or email), or '
-                                          '"stop" to skip.')
+            dispatcher.utter_message(text=say("name_not_caught", language_of(tracker)))
             return {"contact_name": None}
         return {"contact_name": name}
 
@@ -186,16 +189,10 @@ class ValidateContactForm(FormValidationAction):
         if check.value is not None:
             return {"contact_details": check.value}
         example = example_phone(region)
-        if check.kind == "phone":
-            problem = (f"That phone number doesn't look complete. Please type it with its area code (for example "
-                       f"{example}, or with + and the country code from abroad)")
-        elif check.kind == "email":
-            problem = ("That email address doesn't look right: it needs a name, one @ and a domain such as "
-                       "example.com. Please type it again")
-        else:
-            problem = "That doesn't look like a phone number or an email address. Please type one"
-        dispatcher.utter_message(text=f'{problem}. The clinic can use a phone number or an email address, for '
-                                      f'example {example} or name@example.com; or type "stop" to skip.')
+        language = language_of(tracker)
+        problem_key = {"phone": "phone_incomplete", "email": "email_wrong"}.get(check.kind, "not_contact")
+        problem = say(problem_key, language, example=example)
+        dispatcher.utter_message(text=say("contact_problem", language, problem=problem, example=example))
         return {"contact_details": None}
 
     def validate_contact_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -213,21 +210,25 @@ class ActionSubmitContact(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         level = tracker.get_slot("escalation_level") or "same_day"
+        language = language_of(tracker)
+
+        def with_reminder(key: str, **extra: str) -> str:
+            return advice.line(key, language=language, **extra) + "\n" + advice.reminder_text(level, language)
+
         clear = [SlotSet(s, None) for s in CONTACT_SLOTS] + [SlotSet("contact_cancelled", None)]
         name, details = tracker.get_slot("contact_name"), tracker.get_slot("contact_details")
         consent = tracker.get_slot("contact_consent")
         if tracker.get_slot("contact_cancelled") or not (name and details) and consent is None:
-            dispatcher.utter_message(text=advice.line("cancelled") + "\n" + advice.reminder_text(level))
+            dispatcher.utter_message(text=with_reminder("cancelled"))
             return clear
         if consent is not True:
             save_contact(_escalation_id(tracker), None, None, False, tracker.sender_id, level)
-            dispatcher.utter_message(text=advice.line("no_consent") + "\n" + advice.reminder_text(level))
+            dispatcher.utter_message(text=with_reminder("no_consent"))
             return clear
         stored = save_contact(_escalation_id(tracker), name, details, True, tracker.sender_id, level,
                               (tracker.latest_message or {}).get("text") or "")
         if stored:
-            dispatcher.utter_message(text=advice.line("contact_saved", contact_name=name, contact_details=details)
-                                     + "\n" + advice.reminder_text(level))
+            dispatcher.utter_message(text=with_reminder("contact_saved", contact_name=name, contact_details=details))
         else:
-            dispatcher.utter_message(text=advice.line("contact_failed") + "\n" + advice.reminder_text(level))
+            dispatcher.utter_message(text=with_reminder("contact_failed"))
         return clear

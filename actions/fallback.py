@@ -11,24 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import escalation_reminder
 from actions.followup import severity_in_context, topic_in_context
+from actions.localised import language_of, say
 from actions.render import send_answer
 from bot.clinic_profile import clinic_profile
 from knowledge.answers import answer_for_question, answer_for_topic
 
 logger = logging.getLogger(__name__)
 
-NOT_COVERED = (
-    "I'm sorry, the clinic's notes don't cover that, and I don't want to guess about your health. "
-    "The clinic's team can help: call {phone} ({hours}) or book at {booking_url}."
-)
+# The texts (English and translations) are data: actions/texts/<language>.yml (actions/localised.py).
 
 
-EMPTY_MESSAGE = ("I didn't receive any text. Please type your question about your Achilles, for example "
-                 "\"can I keep running?\" or \"do heel lifts help?\".")
-
-
-def offer_team_buttons() -> list[dict[str, str]]:
-    return [{"title": "Ask the clinic's team", "payload": "/request_human"}]
+def offer_team_buttons(language: str | None = None) -> list[dict[str, str]]:
+    return [{"title": say("team_button", language), "payload": "/request_human"}]
 
 
 class ActionFallbackRetrieve(Action):
@@ -40,7 +34,7 @@ class ActionFallbackRetrieve(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         question = (tracker.latest_message or {}).get("text") or ""
         if not question.strip():
-            dispatcher.utter_message(text=EMPTY_MESSAGE)
+            dispatcher.utter_message(text=say("empty_message", language_of(tracker)))
             return []
         topic = topic_in_context(tracker, None)  # a short follow-up of the last answer ("what can I do instead?")
         if topic is not None:
@@ -52,10 +46,11 @@ class ActionFallbackRetrieve(Action):
         if answer is not None:
             send_answer(dispatcher, answer, preface=escalation_reminder(tracker), offer_more=False)
             return []
-        profile = clinic_profile()
         reminder = escalation_reminder(tracker)
-        text = NOT_COVERED.format(phone=profile.phone, hours=profile.hours, booking_url=profile.booking_url)
-        dispatcher.utter_message(text=f"{reminder}\n\n{text}" if reminder else text, buttons=offer_team_buttons())
+        language = language_of(tracker)
+        text = say("not_covered", language)
+        dispatcher.utter_message(text=f"{reminder}\n\n{text}" if reminder else text,
+                                 buttons=offer_team_buttons(language))
         return []
 
 
@@ -67,18 +62,17 @@ class ActionOfferHuman(Action):
         return "action_offer_human"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        dispatcher.utter_message(text=human_offer_text(tracker.sender_id))
+        dispatcher.utter_message(text=human_offer_text(tracker.sender_id, language=language_of(tracker)))
         return []
 
 
-def human_offer_text(conversation_id: str, now: datetime | None = None) -> str:
+def human_offer_text(conversation_id: str, now: datetime | None = None, language: str | None = None) -> str:
     from bot.handoff import store
+    from bot.triage.advice import open_status_in
 
     profile = clinic_profile()
     now = now or datetime.now(timezone.utc)
-    book = f"You can also book an assessment at {profile.booking_url}."
-    urgent = (f"{book} If this is urgent (a sudden pop, you can't walk, or a hot, swollen calf), don't wait: "
-              f"call {profile.emergency_number} or use {profile.urgent_care}.")
+    urgent = say("human_urgent", language)
     try:
         store.request_person(conversation_id)
         queued = True
@@ -87,14 +81,9 @@ def human_offer_text(conversation_id: str, now: datetime | None = None) -> str:
         queued = False
     hours = profile.opening_hours
     if not queued:
-        return (f"I couldn't pass this chat to the team just now. Please call {profile.name} on {profile.phone} "
-                f"({profile.hours}) or email {profile.email}. {urgent}")
+        return say("human_not_queued", language, urgent=urgent)
     if hours is None:
-        return (f"I've asked the team at {profile.name} to join this chat; someone will reply here. You can also "
-                f"call {profile.phone} ({profile.hours}). {urgent}")
-    status = hours.status_sentence(now)
-    if hours.is_open(now):
-        return (f"I've asked the team at {profile.name} to join this chat. {status} Someone will reply here "
-                f"as soon as they are free; you can also call {profile.phone}. {urgent}")
-    return (f"{status} I've left your request for the team at {profile.name}: someone will reply here after "
-            f"the clinic opens, or you can call {profile.phone} then. {urgent}")
+        return say("human_no_hours", language, urgent=urgent)
+    status = open_status_in(profile, language, now)
+    key = "human_open" if hours.is_open(now) else "human_closed"
+    return say(key, language, status=status, urgent=urgent)

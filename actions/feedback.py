@@ -7,13 +7,13 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.localised import language_of, say
 from bot.feedback import record_feedback
 
 logger = logging.getLogger(__name__)
 
-THANKS = {True: "Thanks, I'm glad that helped.",
-          False: "Thanks for telling me. The clinic's team reads this feedback to improve the answers; "
-                 "you can also ask for a person at any time."}
+# the thanks, by rating: keys of actions/texts/<language>.yml (English and translations, actions/localised.py)
+THANKS = {True: "thanks_helpful", False: "thanks_unhelpful"}
 
 
 def rated_answer(tracker: Tracker, topic: str | None) -> tuple[str | None, list[str]]:
@@ -43,5 +43,5 @@ class ActionRecordFeedback(Action):
             record_feedback(tracker.sender_id, helpful, topic, sources, tracker.get_latest_input_channel())
         except Exception:  # noqa: BLE001 - a lost rating must not break the conversation
             logger.exception("could not store feedback for %s", tracker.sender_id)
-        dispatcher.utter_message(text=THANKS[helpful], json_message=None)
+        dispatcher.utter_message(text=say(THANKS[helpful], language_of(tracker)), json_message=None)
         return []

@@ -11,12 +11,27 @@ A day may have several ranges ("08:00-12:00, 13:00-19:00"). Times are local to `
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SHORT_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The English status sentences; the translations (same keys) are data: bot/triage/advice_<lang>.yml, opening_hours.
+ENGLISH_PHRASES: dict[str, Any] = {
+    "open_until": "The clinic is open now, until {time}.",
+    "closed": "The clinic is closed now.",
+    "closed_opens": "The clinic is closed now; it opens at {time} {day}.",
+    "today": "today",
+    "tomorrow": "tomorrow",
+    "on_weekday": "on {weekday}",
+    "on_date": "on {weekday} {date} {month}",
+    "weekdays": tuple(day.capitalize() for day in WEEKDAYS),
+    "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December"),
+}
 
 
 class OpeningHoursError(ValueError):
@@ -97,16 +112,18 @@ class OpeningHours:
             day = last + 1
         return ", ".join(parts) if parts else "closed"
 
-    def status_sentence(self, at: datetime) -> str:
-        """'The clinic is open now, until 19:00.' or 'The clinic is closed now; it opens at 8:00 on Monday.'"""
+    def status_sentence(self, at: datetime, phrases: Mapping[str, Any] | None = None) -> str:
+        """'The clinic is open now, until 19:00.' or 'The clinic is closed now; it opens at 8:00 on Monday.'
+        `phrases` translates it (bot/triage/advice_<lang>.yml `opening_hours:`); a phrase it lacks is English."""
+        words = {**ENGLISH_PHRASES, **{k: v for k, v in (phrases or {}).items() if v}}
         closing = self.closes_at(at)
         if closing is not None:
-            return f"The clinic is open now, until {_clock(closing.time())}."
+            return _phrase(words, "open_until", time=_clock(closing.time()))
         opening = self.next_opening(at)
         if opening is None:
-            return "The clinic is closed now."
-        return f"The clinic is closed now; it opens at {_clock(opening.time())} {_day_phrase(self.local(at), opening)}."
-
+            return _phrase(words, "closed")
+        return _phrase(words, "closed_opens", time=_clock(opening.time()),
+                       day=_day_phrase(self.local(at), opening, words))
 
 def _parse_day(day: str, value) -> tuple[tuple[time, time], ...]:
     text = str(value or "closed").strip().lower()
@@ -143,11 +160,29 @@ def _range_text(hours: tuple[time, time]) -> str:
     return f"{_clock(hours[0])}-{_clock(hours[1])}"
 
 
-def _day_phrase(now: datetime, opening: datetime) -> str:
+def _phrase(words: Mapping[str, Any], key: str, **values: str) -> str:
+    """One phrase filled in; a translated phrase that does not fill (a wrong placeholder) falls back to English."""
+    try:
+        return str(words[key]).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return ENGLISH_PHRASES[key].format(**values)
+
+
+def _name(words: Mapping[str, Any], key: str, index: int) -> str:
+    names = words.get(key)
+    if isinstance(names, (list, tuple)) and len(names) == len(ENGLISH_PHRASES[key]) and names[index]:
+        return str(names[index])
+    return ENGLISH_PHRASES[key][index]
+
+
+def _day_phrase(now: datetime, opening: datetime, words: Mapping[str, Any] = ENGLISH_PHRASES) -> str:
     days = (opening.date() - now.date()).days
     if days == 0:
-        return "today"
+        return _phrase(words, "today")
     if days == 1:
-        return "tomorrow"
-    name = WEEKDAYS[opening.weekday()].capitalize()
-    return f"on {name}" if days < 7 else f"on {name} {opening.day} {opening.strftime('%B')}"
+        return _phrase(words, "tomorrow")
+    weekday = _name(words, "weekdays", opening.weekday())
+    if days < 7:
+        return _phrase(words, "on_weekday", weekday=weekday)
+    return _phrase(words, "on_date", weekday=weekday, date=str(opening.day),
+                   month=_name(words, "months", opening.month - 1))

@@ -1,7 +1,13 @@
 """The words of an escalation (advice.yml): immediate advice per level, reminders, the contact-offer lines, and the
-generated domain file through which Rasa sends the advice itself."""
+generated domain file through which Rasa sends the advice itself.
+
+In the visitor's language (language="zh-Hant", "zh-Hans", "es"): the lines, reminders and opening-hours sentences
+come from advice_<language>.yml beside advice.yml; the level advice and the lines Rasa also sends itself
+(`in_domain:` of advice.yml) from their translated responses in domain/lang_<suffix>.yml, so each translation
+exists once. A missing or unreadable translation gives the English line, never an error."""
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -11,10 +17,15 @@ from pathlib import Path
 
 import yaml
 
-from bot.clinic_profile import ClinicProfile, clinic_profile
+from bot.clinic_profile import ClinicProfile, clinic_profile, profile_path
 from bot.triage.flags import CLASSIFIER_FLAG, LEVELS, load_flag_file
 
+logger = logging.getLogger(__name__)
+
 ADVICE_FILE = Path(__file__).with_name("advice.yml")
+DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
+REVIEW_MARKS = ("pending clinical review", "reviewed by")
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,8})?")
 
 
 @lru_cache(maxsize=2)
@@ -34,57 +45,156 @@ def open_status(profile: ClinicProfile, now: datetime | None = None) -> str:
     return profile.opening_hours.status_sentence(now or datetime.now(timezone.utc))
 
 
-def _fill(template: str, profile: ClinicProfile | None = None, **extra: str) -> str:
+def open_status_in(profile: ClinicProfile, language: str | None, now: datetime | None = None) -> str:
+    """open_status in the visitor's language (the `opening_hours:` phrases of advice_<language>.yml)."""
+    phrases = translation(language).get("opening_hours")
+    if not phrases or profile.opening_hours is None:
+        return open_status(profile, now)
+    return profile.opening_hours.status_sentence(now or datetime.now(timezone.utc), phrases)
+
+
+def translation_file(language: str) -> Path:
+    return ADVICE_FILE.with_name(f"advice_{language}.yml")
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, yaml.YAMLError):
+        logger.exception("could not read %s; replying in English", path)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=8)
+def _translation(language: str) -> dict:
+    data = _read_yaml(translation_file(language))
+    if data and not any(mark in str(data.get("translation")) for mark in REVIEW_MARKS):
+        logger.error("%s: no 'translation: pending clinical review ...' line; replying in English",
+                     translation_file(language))
+        return {}
+    return data
+
+
+def _foreign(language: str | None) -> bool:
+    return bool(language) and language != "en" and LANGUAGE_CODE.fullmatch(language) is not None
+
+
+def translation(language: str | None) -> dict:
+    """advice_<language>.yml, {} for English, an unknown language or a missing file."""
+    return _translation(language) if _foreign(language) else {}
+
+
+@lru_cache(maxsize=8)
+def _domain_texts(language: str) -> dict[str, str]:
+    suffix = language.lower().replace("-", "_")
+    responses = _read_yaml(DOMAIN_DIR / f"lang_{suffix}.yml").get("responses") or {}
+    texts = {}
+    for name, variants in responses.items():
+        first = variants[0] if isinstance(variants, list) and variants else None
+        if str(name).endswith("_" + suffix) and isinstance(first, dict) and first.get("text"):
+            texts[str(name)[:-len(suffix) - 1]] = str(first["text"])
+    return texts
+
+
+def domain_text(response: str, language: str | None) -> str | None:
+    """The text of the translated response `<response>_<suffix>` of domain/lang_<suffix>.yml, if any."""
+    return _domain_texts(language).get(response) if _foreign(language) else None
+
+
+@lru_cache(maxsize=4)
+def _clinic_translations(path: str) -> dict:
+    return _read_yaml(Path(path)).get("translations") or {}
+
+
+def clinic_values(profile: ClinicProfile | None = None, language: str | None = None) -> dict[str, str]:
+    """The clinic's details for placeholders, with its own wording in `language` (clinic.yml `translations:`)."""
+    values = {k: v for k, v in asdict(profile or clinic_profile()).items() if isinstance(v, str)}
+    if _foreign(language):
+        own = _clinic_translations(str(profile_path())).get(language) or {}
+        values.update({str(k): str(v) for k, v in own.items() if v})
+    return values
+
+
+def _fill(template: str, profile: ClinicProfile | None = None, language: str | None = None, **extra: str) -> str:
     profile = profile or clinic_profile()
-    values = asdict(profile)
+    values = {**asdict(profile), **clinic_values(profile, language)}
     if "{open_status}" in template:  # only lines sent by the action server: said at the time they are sent
-        values["open_status"] = open_status(profile)
+        values["open_status"] = open_status_in(profile, language)
     values.update(extra)
     return re.sub(r"[ \t]{2,}", " ", template.format(**values)).strip()
+
+
+def _localised(english: str, translated: str | None, profile: ClinicProfile | None, language: str | None,
+               **extra: str) -> str:
+    """The translated template filled in; the English one when there is none or it does not fill."""
+    if translated:
+        try:
+            return _fill(translated, profile, language, **extra)
+        except (KeyError, IndexError, ValueError):
+            logger.exception("translated advice line (%s) does not fill; sending the English one", language)
+    return _fill(english, profile, None, **extra)
 
 
 def _level(level: str | None) -> str:
     return level if level in LEVELS else "same_day"  # an unknown level is treated as urgent, never ignored
 
 
-def reason_text(flags: Iterable[str]) -> str:
-    """The reason line of the most relevant flag (flags come most severe first)."""
+def _reason(flags: Iterable[str]) -> tuple[str, str]:
+    """(flag id, English reason line) of the most relevant flag (flags come most severe first)."""
     flag_file = load_flag_file()
     for flag_id in flags:
         try:
-            return flag_file.flag(flag_id).reason
+            return flag_id, flag_file.flag(flag_id).reason
         except KeyError:
             reason = (_advice().get("reasons") or {}).get(flag_id)
             if reason:
-                return reason
-    return (_advice().get("reasons") or {}).get("classifier", "")
+                return flag_id, reason
+    return CLASSIFIER_FLAG, (_advice().get("reasons") or {}).get("classifier", "")
 
 
-def level_advice(level: str | None, profile: ClinicProfile | None = None) -> str:
-    """What to do now, for the level (without the reason line)."""
-    return _fill(_advice()["levels"][_level(level)], profile)
+def reason_text(flags: Iterable[str], language: str | None = None) -> str:
+    """The reason line of the most relevant flag, in `language` when domain/lang_*.yml translates it."""
+    flag_id, english = _reason(flags)
+    if not english or not _foreign(language):
+        return english
+    return _localised(english, domain_text(f"{RESPONSE_PREFIX}reason_{flag_id}", language), None, language)
 
 
-def advice_text(level: str | None, flags: Iterable[str] = (), profile: ClinicProfile | None = None) -> str:
+def level_advice(level: str | None, profile: ClinicProfile | None = None, language: str | None = None) -> str:
+    """What to do now, for the level (without the reason line); translated as Rasa sends it (domain/lang_*.yml)."""
+    translated = domain_text(response_name(level), language) if language else None
+    return _localised(_advice()["levels"][_level(level)], translated, profile, language)
+
+
+def advice_text(level: str | None, flags: Iterable[str] = (), profile: ClinicProfile | None = None,
+                language: str | None = None) -> str:
     """The immediate advice: the reason (no diagnosis), what to do now, and any flag-specific line."""
     flags = list(flags)
-    parts = [reason_text(flags), level_advice(level, profile)]
+    parts = [reason_text(flags, language), level_advice(level, profile, language)]
     extras = _advice().get("flags") or {}
-    parts += [_fill(extras[f], profile) for f in flags if f in extras]
+    parts += [_localised(extras[f], domain_text(f"{RESPONSE_PREFIX}extra_{f}", language), profile, language)
+              for f in flags if f in extras]
     return "\n".join(p for p in parts if p)
 
 
-def reminder_text(level: str) -> str:
+def reminder_text(level: str, language: str | None = None) -> str:
     """One short line to put before later answers while an escalation is open."""
-    return _fill(_advice()["reminders"][_level(level)])
+    translated = (translation(language).get("reminders") or {}).get(_level(level))
+    return _localised(_advice()["reminders"][_level(level)], translated, None, language)
 
 
-def line(key: str, profile: ClinicProfile | None = None, **extra: str) -> str:
-    """Another line of advice.yml (offer_contact, declined, contact_saved, ...), filled in."""
+def line(key: str, profile: ClinicProfile | None = None, language: str | None = None, **extra: str) -> str:
+    """Another line of advice.yml (offer_contact, declined, contact_saved, ...), filled in, in `language` when
+    advice_<language>.yml (or, for the `in_domain:` lines, domain/lang_<suffix>.yml) has it."""
     template = _advice().get(key)
-    if not template:
+    if not template or not isinstance(template, str):
         raise KeyError(f"{ADVICE_FILE}: no line {key!r}")
-    return _fill(template, profile, **extra)
+    translated = translation(language).get(key)
+    in_domain = (_advice().get("in_domain") or {}).get(key)
+    if not translated and in_domain and language:
+        translated = domain_text(in_domain, language)
+    return _localised(template, translated if isinstance(translated, str) else None, profile, language, **extra)
 
 
 # --- the advice Rasa sends itself (domain/red_flag_advice.yml, generated by `python -m bot build`) ---------------
@@ -108,19 +218,20 @@ def response_name(level: str | None) -> str:
     return RESPONSE_PREFIX + _level(level)
 
 
-def primary_advice_text(level: str | None, flag: str | None, profile: ClinicProfile | None = None) -> str:
+def primary_advice_text(level: str | None, flag: str | None, profile: ClinicProfile | None = None,
+                        language: str | None = None) -> str:
     """The advice Rasa itself sends for a message: its level and its most severe flag only."""
-    return advice_text(level, [flag] if flag else [], profile)
+    return advice_text(level, [flag] if flag else [], profile, language)
 
 
 def complement_text(sent_level: str | None, sent_flag: str | None, level: str, flags: Iterable[str],
-                    profile: ClinicProfile | None = None) -> str | None:
+                    profile: ClinicProfile | None = None, language: str | None = None) -> str | None:
     """What the action server adds to the advice Rasa already sent: the full advice when the conversation's
     history made it more severe, else the flag-specific lines of the other flags; None when nothing is missing."""
-    full = advice_text(level, flags, profile)
+    full = advice_text(level, flags, profile, language)
     if _level(sent_level) != _level(level):
         return full
-    sent = set(primary_advice_text(sent_level, sent_flag, profile).splitlines())
+    sent = set(primary_advice_text(sent_level, sent_flag, profile, language).splitlines())
     missing = [line_ for line_ in full.splitlines() if line_ not in sent]
     return "\n".join(missing) or None
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.translation_files import marked_for_review
 from knowledge.answers import Answer
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "translations"
@@ -24,8 +25,7 @@ def card_translation(language: str, card: str, directory: Path = TRANSLATIONS_DI
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if data.get("card") != card or data.get("language") != language:
         raise ValueError(f"{path}: card and language must be {card!r} and {language!r}")
-    if "pending clinical review" not in str(data.get("translation")) and "reviewed by" not in str(
-            data.get("translation")):
+    if not marked_for_review(data):
         raise ValueError(f"{path}: say who reviewed it (translation: pending clinical review ... / reviewed by ...)")
     return {str(s["en"]).strip(): str(s["text"]).strip() for s in data.get("sentences") or []}
 

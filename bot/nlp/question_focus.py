@@ -137,6 +137,18 @@ def _sentence_pipeline():  # noqa: ANN202 - a scikit-learn Pipeline
     return make_pipeline(features, LogisticRegression(max_iter=1000, C=10.0, random_state=42))
 
 
+def _note(message: Message, sentence: str | None, topic: str, sure: float, whole: str | None, applied: bool,
+          **extra: Any) -> None:
+    """Record in the parse data which question (None: the whole message) decided, or would decide, the topic."""
+    message.set(FOCUS_PROPERTY, {"sentence": sentence, "intent": topic, "confidence": round(sure, 3),
+                                 "whole_message_intent": whole, "applied": applied, **extra}, add_to_output=True)
+
+
+def _set_reading(message: Message, first: dict, ranking: list[dict]) -> None:
+    message.set(INTENT, first, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class QuestionFocus(GraphComponent):
     """Lets the question of a long story decide its topic (see the module docstring)."""
@@ -228,11 +240,11 @@ class QuestionFocus(GraphComponent):
             return
         for entry in kept:
             entry[PREDICTED_CONFIDENCE_KEY] = float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0) / total
-        message.set(INTENT_RANKING_KEY, kept, add_to_output=True)
-        intent = message.get(INTENT) or {}
-        if intent.get(INTENT_NAME_KEY) in self._settings.short_only or intent.get(INTENT_NAME_KEY) == kept[0].get(
-                INTENT_NAME_KEY):
-            message.set(INTENT, dict(kept[0]), add_to_output=True)
+        name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if name in self._settings.short_only or name == kept[0].get(INTENT_NAME_KEY):
+            _set_reading(message, dict(kept[0]), kept)
+        else:
+            message.set(INTENT_RANKING_KEY, kept, add_to_output=True)
 
     def _focus(self, message: Message) -> None:
         self._drop_short_only(message)
@@ -249,15 +261,13 @@ class QuestionFocus(GraphComponent):
             self._rescue_in_scope(message, whole, confidence)
             return
         sentence, topic, sure = found
-        message.set(FOCUS_PROPERTY, {"sentence": sentence, "intent": topic, "confidence": round(sure, 3),
-                                     "whole_message_intent": whole, "applied": True}, add_to_output=True)
+        _note(message, sentence, topic, sure, whole, applied=True)
         first = {"name": topic, "confidence": sure}
         # the story's own topic is offered second, well below the question so the fallback sees no tie
         second = ({"name": whole, "confidence": min(confidence, sure / 2)}
                   if whole and whole_is_topic and whole != topic else None)
         rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in {topic, whole}]
-        message.set(INTENT, first, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [first] + ([second] if second else []) + rest, add_to_output=True)
+        _set_reading(message, first, [first] + ([second] if second else []) + rest)
 
     def _rescue_in_scope(self, message: Message, whole: str | None, confidence: float) -> None:
         """A message about the Achilles is never out of scope: when the whole-message reading is `rescued` (out of
@@ -270,13 +280,10 @@ class QuestionFocus(GraphComponent):
         probabilities = self._model.predict_proba([text])[0]
         best = int(probabilities.argmax())
         topic, sure = str(self._model.classes_[best]), float(probabilities[best])
-        message.set(FOCUS_PROPERTY, {"sentence": None, "intent": topic, "confidence": round(sure, 3),
-                                     "whole_message_intent": whole, "applied": True, "rescued": True},
-                    add_to_output=True)
+        _note(message, None, topic, sure, whole, applied=True, rescued=True)
         first = {"name": topic, "confidence": sure if sure >= self._settings.min_confidence else 0.0}
         rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in {topic, whole}]
-        message.set(INTENT, first, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [first] + rest + [{"name": whole, "confidence": 0.0}], add_to_output=True)
+        _set_reading(message, first, [first] + rest + [{"name": whole, "confidence": 0.0}])
 
     def _offer_if_not_red_flag(self, message: Message) -> None:
         """The classifier read a red flag: never replaced here. The red-flag detector may veto that reading (only
@@ -293,6 +300,4 @@ class QuestionFocus(GraphComponent):
         if runner_up_name and INTENT_NAME.match(runner_up_name) and sure < self._settings.replace_other_min:
             return  # the classifier's own next topic stands unless the question is very sure
         if self._replaces(runner_up_name, float(runner_up.get("confidence") or 0.0), topic, sure):
-            message.set(FOCUS_PROPERTY, {"sentence": sentence, "intent": topic, "confidence": round(sure, 3),
-                                         "whole_message_intent": RED_FLAG_INTENT, "applied": False},
-                        add_to_output=True)
+            _note(message, sentence, topic, sure, RED_FLAG_INTENT, applied=False)

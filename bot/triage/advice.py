@@ -18,14 +18,13 @@ from pathlib import Path
 import yaml
 
 from bot.clinic_profile import ClinicProfile, clinic_profile, profile_path
+from bot.translation_files import is_foreign, read_translation, read_yaml
 from bot.triage.flags import CLASSIFIER_FLAG, LEVELS, load_flag_file
 
 logger = logging.getLogger(__name__)
 
 ADVICE_FILE = Path(__file__).with_name("advice.yml")
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
-REVIEW_MARKS = ("pending clinical review", "reviewed by")
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,8})?")
 
 
 @lru_cache(maxsize=2)
@@ -57,38 +56,20 @@ def translation_file(language: str) -> Path:
     return ADVICE_FILE.with_name(f"advice_{language}.yml")
 
 
-def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, yaml.YAMLError):
-        logger.exception("could not read %s; replying in English", path)
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 @lru_cache(maxsize=8)
 def _translation(language: str) -> dict:
-    data = _read_yaml(translation_file(language))
-    if data and not any(mark in str(data.get("translation")) for mark in REVIEW_MARKS):
-        logger.error("%s: no 'translation: pending clinical review ...' line; replying in English",
-                     translation_file(language))
-        return {}
-    return data
-
-
-def _foreign(language: str | None) -> bool:
-    return bool(language) and language != "en" and LANGUAGE_CODE.fullmatch(language) is not None
+    return read_translation(translation_file(language))
 
 
 def translation(language: str | None) -> dict:
     """advice_<language>.yml, {} for English, an unknown language or a missing file."""
-    return _translation(language) if _foreign(language) else {}
+    return _translation(language) if is_foreign(language) else {}
 
 
 @lru_cache(maxsize=8)
 def _domain_texts(language: str) -> dict[str, str]:
     suffix = language.lower().replace("-", "_")
-    responses = _read_yaml(DOMAIN_DIR / f"lang_{suffix}.yml").get("responses") or {}
+    responses = read_yaml(DOMAIN_DIR / f"lang_{suffix}.yml").get("responses") or {}
     texts = {}
     for name, variants in responses.items():
         first = variants[0] if isinstance(variants, list) and variants else None
@@ -99,18 +80,18 @@ def _domain_texts(language: str) -> dict[str, str]:
 
 def domain_text(response: str, language: str | None) -> str | None:
     """The text of the translated response `<response>_<suffix>` of domain/lang_<suffix>.yml, if any."""
-    return _domain_texts(language).get(response) if _foreign(language) else None
+    return _domain_texts(language).get(response) if is_foreign(language) else None
 
 
 @lru_cache(maxsize=4)
 def _clinic_translations(path: str) -> dict:
-    return _read_yaml(Path(path)).get("translations") or {}
+    return read_yaml(Path(path)).get("translations") or {}
 
 
 def clinic_values(profile: ClinicProfile | None = None, language: str | None = None) -> dict[str, str]:
     """The clinic's details for placeholders, with its own wording in `language` (clinic.yml `translations:`)."""
     values = {k: v for k, v in asdict(profile or clinic_profile()).items() if isinstance(v, str)}
-    if _foreign(language):
+    if is_foreign(language):
         own = _clinic_translations(str(profile_path())).get(language) or {}
         values.update({str(k): str(v) for k, v in own.items() if v})
     return values
@@ -156,7 +137,7 @@ def _reason(flags: Iterable[str]) -> tuple[str, str]:
 def reason_text(flags: Iterable[str], language: str | None = None) -> str:
     """The reason line of the most relevant flag, in `language` when domain/lang_*.yml translates it."""
     flag_id, english = _reason(flags)
-    if not english or not _foreign(language):
+    if not english or not is_foreign(language):
         return english
     return _localised(english, domain_text(f"{RESPONSE_PREFIX}reason_{flag_id}", language), None, language)
 

@@ -194,7 +194,7 @@ def _lasting_until_now(ctx: MessageContext, start: int, end: int, days: float | 
     ongoing = (
         "been" in clause_words
         or ("had" in clause_words and any(w in lex.have_forms for w in clause_words))
-        or after in {"now", "plus", "+"} or after in lex.ongoing_after
+        or after in lex.ongoing_after or after in {"plus", "+"}
         or "still" in words[s_start:s_end]
         or any(lemmas[j] == "have" and j + 1 < len(words) and words[j + 1] in lex.symptoms for j in span)
         or "since" in before

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.followup import severity_in_context, topic_in_context
 from actions.localised import language_of, say
 from actions.render import send_answer
-from actions.translated_answer import localise
+from actions.translated_answer import card_question, localise
 from bot.nlp.followup import asks_what_to_do
 from bot.topics import card_for_intent, intent_for_card
 from knowledge.answers import answer_for_topic, more_for_topic, topic_question
@@ -61,7 +61,8 @@ class ActionAnswerTopic(Action):
             severity=severity_in_context(tracker),
         )
         also = second_topic(tracker, topic)
-        extra = [(say("also_button", language_of(tracker), question=topic_question(also)),
+        language = language_of(tracker)
+        extra = [(say("also_button", language, question=card_question(also, topic_question(also), language)),
                   f"/{intent_for_card(also)}")] if also else []
         answer, note, more = localise(answer, tracker.get_slot("language"))  # the visitor's language, if translated
         preface = "\n".join(p for p in (escalation_reminder(tracker), note) if p) or None

@@ -15,12 +15,8 @@ from actions.render import send_answer
 from bot.contact_details import check_contact, clean_name, clinic_region, example_phone
 from bot.topics import card_for_intent
 from bot.triage import advice
-from bot.triage.escalate import (
-    is_cancel,
-    merge_with_history,
-    open_escalation,
-    save_contact,
-)
+from bot.triage.cancel import is_cancel
+from bot.triage.escalate import merge_with_history, open_escalation, save_contact
 from knowledge.answers import answer_for_topic
 
 CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
@@ -29,8 +25,13 @@ CONTACT_SLOTS = ("contact_name", "contact_details", "contact_consent")
 TOPIC_MIN_CONFIDENCE = 0.4
 NOT_TOPICS = {"red_flag", "nlu_fallback"}
 FOCUS_PROPERTY = "question_focus"  # bot.nlp.question_focus.FOCUS_PROPERTY (not imported: it loads Rasa's engine)
-YES_NO_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 MESSAGE_TRIAGE_SLOTS = ("triage_level", "triage_flag")
+
+
+def yes_no_buttons(language: str | None) -> list[dict[str, str]]:
+    """The contact offer's buttons in the visitor's language (offer_yes / offer_no of bot/triage/advice*.yml)."""
+    return [{"title": advice.line("offer_yes", language=language), "payload": "/affirm"},
+            {"title": advice.line("offer_no", language=language), "payload": "/deny"}]
 
 
 def _earlier_flags(tracker: Tracker) -> set[str]:
@@ -132,7 +133,8 @@ class ActionEscalate(Action):
         if result.escalation_id is not None:
             events.append(SlotSet("escalation_id", str(result.escalation_id)))
         if result.stored and result.new:
-            dispatcher.utter_message(text=advice.line("offer_contact", language=language), buttons=YES_NO_BUTTONS)
+            dispatcher.utter_message(text=advice.line("offer_contact", language=language),
+                                     buttons=yes_no_buttons(language))
         elif result.stored:
             dispatcher.utter_message(text=say("added_to_earlier", language))
         else:
@@ -157,7 +159,8 @@ class ActionEscalationDeclined(Action):
 
 
 class ValidateContactForm(FormValidationAction):
-    """Name, then phone or email, then consent. "stop", "cancel" or "no" ends the form politely."""
+    """Name, then phone or email, then consent. "stop", "cancel" or "no" (or "取消", "cancelar", ...: the words of
+    bot/triage/cancel.py) ends the form politely."""
 
     def name(self) -> str:
         return "validate_contact_form"
@@ -166,7 +169,8 @@ class ValidateContactForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         text = (tracker.latest_message or {}).get("text")
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if requested in ("contact_name", "contact_details") and (is_cancel(text) or intent == "deny"):
+        if requested in ("contact_name", "contact_details") and (intent == "deny"
+                                                                  or is_cancel(text, language_of(tracker))):
             # ending the form: action_submit_contact sees no consent and says so politely
             return [SlotSet("contact_cancelled", True), *[SlotSet(s, None) for s in CONTACT_SLOTS],
                     SlotSet("requested_slot", None)]

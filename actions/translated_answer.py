@@ -1,5 +1,6 @@
 """Answers in the visitor's language: a card's translation (knowledge/translations/<lang>/<card>.yml) or, when it
-is missing, the English answer with a note in the visitor's language and the offer of the team."""
+is missing, the English answer with a note in the visitor's language and the offer of the team; and the card's
+question (a button title) from the same file."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +17,9 @@ LANGUAGES = ("zh-Hant", "zh-Hans", "es")
 TEAM_PAYLOAD = "/request_human"
 
 
-@lru_cache(maxsize=64)
-def card_translation(language: str, card: str, directory: Path = TRANSLATIONS_DIR) -> dict[str, str]:
-    """English sentence -> translated sentence for one card, {} when the card has no translation."""
+@lru_cache(maxsize=128)
+def _card_file(language: str, card: str, directory: Path = TRANSLATIONS_DIR) -> dict:
+    """One card's translation file, {} when the card has no translation."""
     path = directory / language / f"{card}.yml"
     if not path.is_file():
         return {}
@@ -27,7 +28,25 @@ def card_translation(language: str, card: str, directory: Path = TRANSLATIONS_DI
         raise ValueError(f"{path}: card and language must be {card!r} and {language!r}")
     if not marked_for_review(data):
         raise ValueError(f"{path}: say who reviewed it (translation: pending clinical review ... / reviewed by ...)")
+    return data
+
+
+@lru_cache(maxsize=64)
+def card_translation(language: str, card: str, directory: Path = TRANSLATIONS_DIR) -> dict[str, str]:
+    """English sentence -> translated sentence for one card, {} when the card has no translation."""
+    data = _card_file(language, card, directory)
     return {str(s["en"]).strip(): str(s["text"]).strip() for s in data.get("sentences") or []}
+
+
+def card_question(card: str, english: str, language: str | None, directory: Path = TRANSLATIONS_DIR) -> str:
+    """The card's question (a button title) in `language`: the translation file's `question:` when it translates
+    this English question; else the English one (no translation, or the card's question changed since)."""
+    if language not in LANGUAGES:
+        return english
+    question = _card_file(language, card, directory).get("question") or {}
+    if isinstance(question, dict) and str(question.get("en") or "").strip() == english.strip() and question.get("text"):
+        return str(question["text"]).strip()
+    return english
 
 
 @lru_cache(maxsize=4)

@@ -31,6 +31,13 @@ ENGLISH_PHRASES: dict[str, Any] = {
     "weekdays": tuple(day.capitalize() for day in WEEKDAYS),
     "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                "November", "December"),
+    # the hours text {hours} (summary): "Mon-Fri 8:00-19:00, Sat 9:00-13:00"
+    "short_weekdays": SHORT_NAMES,
+    "day_span": "{first}-{last}",
+    "day_hours": "{days} {ranges}",
+    "ranges_separator": ", ",
+    "days_separator": ", ",
+    "never_open": "closed",
 }
 
 
@@ -97,8 +104,10 @@ class OpeningHours:
                     return opening
         return None
 
-    def summary(self) -> str:
-        """'Mon-Fri 8:00-19:00, Sat 9:00-13:00' from the weekly data (closed days left out)."""
+    def summary(self, phrases: Mapping[str, Any] | None = None) -> str:
+        """'Mon-Fri 8:00-19:00, Sat 9:00-13:00' from the weekly data (closed days left out). `phrases` translates
+        it (bot/triage/advice_<lang>.yml `opening_hours:`); a phrase it lacks is English."""
+        words = {**ENGLISH_PHRASES, **{k: v for k, v in (phrases or {}).items() if v}}
         parts: list[str] = []
         day = 0
         while day < 7:
@@ -107,10 +116,12 @@ class OpeningHours:
             while last + 1 < 7 and self.weekly[last + 1] == ranges:
                 last += 1
             if ranges:
-                days = SHORT_NAMES[day] if last == day else f"{SHORT_NAMES[day]}-{SHORT_NAMES[last]}"
-                parts.append(f"{days} {', '.join(_range_text(r) for r in ranges)}")
+                first_name, last_name = (_name(words, "short_weekdays", d) for d in (day, last))
+                days = first_name if last == day else _phrase(words, "day_span", first=first_name, last=last_name)
+                times = str(words["ranges_separator"]).join(_range_text(r) for r in ranges)
+                parts.append(_phrase(words, "day_hours", days=days, ranges=times))
             day = last + 1
-        return ", ".join(parts) if parts else "closed"
+        return str(words["days_separator"]).join(parts) if parts else _phrase(words, "never_open")
 
     def status_sentence(self, at: datetime, phrases: Mapping[str, Any] | None = None) -> str:
         """'The clinic is open now, until 19:00.' or 'The clinic is closed now; it opens at 8:00 on Monday.'

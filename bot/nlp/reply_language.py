@@ -7,20 +7,18 @@ domain/lang_<lang>.yml when the domain has it (Rasa's own variation conditions s
 `utter_x`. Red-flag advice (`utter_red_flag_<level>`) is composed from the translated reason of the flag
 (`utter_red_flag_reason_<flag>_<lang>`), the level's advice and the flag's extra line, with the metadata of the
 English response (the widget's red alert). Placeholders {phone} {hours} {emergency_number} {urgent_care}
-{booking_url} {name} {email} come from clinic.yml, with the clinic's own translations (`translations:`) if any.
+{booking_url} {name} {email} come from clinic.yml, with the clinic's own translations (`translations:`) if any;
+{hours} is the opening-hours text in the visitor's language (bot/triage/advice.py `hours_in`).
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
-from bot.clinic_profile import clinic_profile, profile_path
+from bot.triage.advice import clinic_values as advice_clinic_values
 from bot.triage.flags import LEVELS
 
 logger = logging.getLogger(__name__)
@@ -36,18 +34,10 @@ def response_suffix(language: str | None) -> str | None:
     return SUFFIXES.get(language or "")
 
 
-@lru_cache(maxsize=4)
-def _clinic_translations(path: str) -> dict[str, dict[str, str]]:
-    data = yaml.safe_load(open(path, encoding="utf-8").read()) or {}
-    raw = data.get("translations") or {}
-    return {str(lang): {str(k): str(v) for k, v in (values or {}).items()} for lang, values in raw.items()}
-
-
 def clinic_values(language: str | None) -> dict[str, str]:
-    """The clinic's details for placeholders, with its own translations for this language where it gave them."""
-    values = {k: str(v) for k, v in asdict(clinic_profile()).items() if isinstance(v, str)}
-    values.update(_clinic_translations(str(profile_path())).get(language or "", {}))
-    return values
+    """The clinic's details for placeholders in this language: the same values the action server uses (the hours
+    text in the language, the clinic's own translations), bot/triage/advice.py."""
+    return advice_clinic_values(language=language)
 
 
 def conversation_language(events: list, slot_value: str | None) -> str | None:

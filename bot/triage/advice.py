@@ -88,10 +88,22 @@ def _clinic_translations(path: str) -> dict:
     return read_yaml(Path(path)).get("translations") or {}
 
 
+def hours_in(profile: ClinicProfile, language: str | None) -> str:
+    """The hours text {hours} ("Mon-Fri 8:00-19:00, ...") in the visitor's language (the `opening_hours:` phrases
+    of advice_<language>.yml); the English text when there are none or the profile gives free-text hours."""
+    phrases = translation(language).get("opening_hours")
+    if not phrases or profile.opening_hours is None:
+        return profile.hours
+    return profile.opening_hours.summary(phrases)
+
+
 def clinic_values(profile: ClinicProfile | None = None, language: str | None = None) -> dict[str, str]:
-    """The clinic's details for placeholders, with its own wording in `language` (clinic.yml `translations:`)."""
-    values = {k: v for k, v in asdict(profile or clinic_profile()).items() if isinstance(v, str)}
+    """The clinic's details for placeholders, in `language`: the hours text from the opening hours and the
+    clinic's own wording (clinic.yml `translations:`, which wins, e.g. its own `hours:`)."""
+    profile = profile or clinic_profile()
+    values = {k: v for k, v in asdict(profile).items() if isinstance(v, str)}
     if is_foreign(language):
+        values["hours"] = hours_in(profile, language)
         own = _clinic_translations(str(profile_path())).get(language) or {}
         values.update({str(k): str(v) for k, v in own.items() if v})
     return values

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from bot import escalations
 from bot.notify import Notifier, notify_staff
 from bot.triage.detect import combine_with_earlier
-from bot.triage.english_words import english_words
 from bot.triage.flags import CLASSIFIER_FLAG, level_rank
 
 logger = logging.getLogger(__name__)
@@ -137,12 +136,6 @@ def save_contact(escalation_id: int | None, name: str | None, details: str | Non
     if consent:
         notify_in_background(escalations.escalation_payload(record, "contact_added"), notifiers)
     return True
-
-
-def is_cancel(text: str | None) -> bool:
-    """The person wants out of the contact form ("stop", "cancel", "no")."""
-    cleaned = re.sub(r"[^\w' ]+", " ", (text or "").lower()).strip()
-    return cleaned in english_words().cancel_words
 
 
 def normalise_contact(text: str | None) -> str | None:
